@@ -1,0 +1,124 @@
+"""Ansible filter shim: Docker daemon.json merging and flag clashes (logic in labforge_filters.daemon_config)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+_PLUGIN_DIR = os.path.dirname(os.path.abspath(__file__))
+if _PLUGIN_DIR not in sys.path:
+    sys.path.append(_PLUGIN_DIR)
+
+from labforge_filters.daemon_config import docker_daemon_flag_clashes, docker_daemon_merge  # noqa: E402
+from labforge_filters.errors import ansible_filter_map  # noqa: E402
+
+DOCUMENTATION = r"""
+name: docker_daemon_merge
+short_description: >-
+  Build Docker's daemon.json from layers and find flag clashes (docker_daemon_merge, docker_daemon_flag_clashes)
+version_added: 0.1.0
+author: labforge maintainers
+description:
+  - This file holds two filters.
+  - >-
+    C(docker_daemon_merge) deep-merges daemon.json settings: the input first, then each layer given as
+    an argument, later layers winning.
+  - "Rules: a scalar (string, number, boolean) in a later layer replaces the earlier value."
+  - "Mappings merge key by key, recursively."
+  - >-
+    Lists become the union of every layer's items in first-seen order; duplicates are dropped,
+    items (mappings too) compared by JSON equality, so C(true) and C(1) differ. Lists are never
+    replaced, only extended.
+  - >-
+    A null value deletes the key (at any depth of mappings, in any argument), so a later layer can
+    remove a setting made by an earlier one, for example C({"log-opts": {"max-file": null}}). Nulls
+    never reach the result. Null items inside lists are ordinary list items.
+  - When a key holds different kinds in two layers (say a list, then a string), the later value replaces the earlier.
+  - Keys must be strings. The inputs are not modified.
+  - >-
+    C(docker_daemon_flag_clashes) lists the daemon.json keys that are also set by dockerd command-line
+    flags (for example in the systemd unit's C(ExecStart)). dockerd refuses to start when a setting
+    comes from both places, the usual case being C(hosts) in daemon.json with C(-H fd://) in the
+    Debian unit.
+  - >-
+    A long flag C(--foo-bar) sets key C(foo-bar), except the repeatable flags whose key is a plural:
+    C(--host)/C(-H) C(hosts), C(--label) C(labels), C(--registry-mirror) C(registry-mirrors),
+    C(--insecure-registry) C(insecure-registries), C(--exec-opt) C(exec-opts), C(--default-ulimit)
+    C(default-ulimits), C(--storage-opt) C(storage-opts), C(--log-opt) C(log-opts), C(--dns-opt)
+    C(dns-opts), C(--add-runtime) C(runtimes), C(--authorization-plugin) C(authorization-plugins),
+    C(--default-address-pool) C(default-address-pools), C(--node-generic-resource)
+    C(node-generic-resources), C(--feature) C(features), C(--cdi-spec-dir) C(cdi-spec-dirs).
+  - >-
+    Short flags: C(-b) bridge, C(-D) debug, C(-G) group, C(-H) hosts, C(-l) log-level, C(-p) pidfile,
+    C(-s) storage-driver (grouped like C(-DH) or with attached values like C(-Hfd://) too). Any other
+    short flag is an error. C(--config-file), C(--validate), C(--help) and C(--version) set no key.
+  - >-
+    Flag values, the program path and systemd prefixes are skipped; a flag counts as set even with a
+    value of C(false), as dockerd sees it.
+options:
+  _input:
+    description:
+      - C(docker_daemon_merge) takes the base daemon.json settings, a mapping.
+      - C(docker_daemon_flag_clashes) takes the daemon.json settings to check, a mapping (top-level keys are compared).
+    type: dict
+    required: true
+  layers:
+    description:
+      - Positional arguments of C(docker_daemon_merge), any number of mappings merged over the input in order.
+    type: list
+    elements: dict
+  flags:
+    description:
+      - Positional argument of C(docker_daemon_flag_clashes).
+      - >-
+        The dockerd command line as one string (split like a shell would, for example an C(ExecStart)
+        value) or a list of strings (each item split the same way, so C(["-H fd://"]) and C(["-H", "fd://"]) both work).
+      - Null means no flags.
+    type: raw
+    required: true
+"""
+
+EXAMPLES = r"""
+- name: Combine role defaults, group settings and host settings
+  ansible.builtin.set_fact:
+    __docker_daemon_json: >-
+      {{ docker_daemon_defaults | docker_daemon_merge(docker_daemon_options, docker_daemon_host_options) }}
+  # {"log-opts": {"max-size": "10m"}, "registry-mirrors": ["http://a"]}
+  #   | docker_daemon_merge({"log-opts": {"max-file": "3"}, "registry-mirrors": ["http://b", "http://a"]})
+  # => {"log-opts": {"max-size": "10m", "max-file": "3"}, "registry-mirrors": ["http://a", "http://b"]}
+
+- name: Drop a default setting in one host's layer
+  ansible.builtin.debug:
+    msg: "{{ {'live-restore': true, 'debug': true} | docker_daemon_merge({'debug': none}) }}"
+  # => {"live-restore": true}
+
+- name: Refuse daemon.json keys that the unit's ExecStart already sets
+  ansible.builtin.assert:
+    that: __clashes | length == 0
+    fail_msg: "daemon.json and dockerd flags both set {{ __clashes | join(', ') }}"
+  vars:
+    __clashes: >-
+      {{ __docker_daemon_json | docker_daemon_flag_clashes(
+           '/usr/sbin/dockerd -H fd:// --containerd=/run/containerd/containerd.sock') }}
+  # with {"hosts": ["unix:///run/docker.sock"], "containerd": "/x"} => ["containerd", "hosts"]
+"""
+
+RETURN = r"""
+_value:
+  description:
+    - C(docker_daemon_merge) returns the merged daemon.json settings, a new dictionary.
+    - C(docker_daemon_flag_clashes) returns the clashing daemon.json keys, sorted; empty when there is none.
+  type: raw
+"""
+
+
+class FilterModule:
+    def filters(self) -> dict[str, Callable[..., Any]]:
+        return ansible_filter_map(
+            {
+                "docker_daemon_merge": docker_daemon_merge,
+                "docker_daemon_flag_clashes": docker_daemon_flag_clashes,
+            }
+        )

@@ -1,0 +1,202 @@
+"""Docker daemon.json: layered merge, and keys that clash with dockerd command-line flags."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, TypeGuard
+
+try:
+    from .errors import LabforgeFilterError, got, show
+except ImportError:  # pragma: no cover - see "Plugin-path scan" in __init__.py
+    pass
+
+# dockerd flags whose daemon.json key is not simply the long flag name: options that
+# may be given several times take the plural in daemon.json.
+FLAG_TO_KEY: dict[str, str] = {
+    "add-runtime": "runtimes",
+    "authorization-plugin": "authorization-plugins",
+    "cdi-spec-dir": "cdi-spec-dirs",
+    "default-address-pool": "default-address-pools",
+    "default-ulimit": "default-ulimits",
+    "dns-opt": "dns-opts",
+    "exec-opt": "exec-opts",
+    "feature": "features",
+    "host": "hosts",
+    "insecure-registry": "insecure-registries",
+    "label": "labels",
+    "log-opt": "log-opts",
+    "node-generic-resource": "node-generic-resources",
+    "registry-mirror": "registry-mirrors",
+    "storage-opt": "storage-opts",
+}
+SHORT_FLAGS: dict[str, str] = {
+    "b": "bridge",
+    "D": "debug",
+    "G": "group",
+    "H": "host",
+    "h": "help",
+    "l": "log-level",
+    "p": "pidfile",
+    "s": "storage-driver",
+    "v": "version",
+}
+BOOLEAN_SHORT_FLAGS = frozenset("Dhv")
+NOT_IN_DAEMON_JSON = frozenset({"config-file", "help", "validate", "version"})
+
+_LONG_FLAG = re.compile(r"--(?P<name>[A-Za-z0-9][A-Za-z0-9-]*)(?:=.*)?", re.DOTALL)
+
+
+# ----------------------------------------------------------------------------- merge
+
+
+def _same(a: object, b: object) -> bool:
+    """JSON equality: like ``==`` but ``true`` is not ``1``, at any depth."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return isinstance(a, bool) and isinstance(b, bool) and a is b
+    if isinstance(a, Mapping) and isinstance(b, Mapping):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if _is_list(a) and _is_list(b):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    if _is_list(a) or _is_list(b) or isinstance(a, Mapping) or isinstance(b, Mapping):
+        return False
+    return a == b
+
+
+def _is_list(value: object) -> TypeGuard[list[Any] | tuple[Any, ...]]:
+    return isinstance(value, (list, tuple))
+
+
+def _union(*lists: Iterable[Any]) -> list[Any]:
+    result: list[Any] = []
+    for items in lists:
+        for item in items:
+            if not any(_same(item, seen) for seen in result):
+                result.append(_plain(item))
+    return result
+
+
+def _plain(value: Any) -> Any:
+    """A deep copy made of plain dicts and lists (list items are kept as they are)."""
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if _is_list(value):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _merge_into(result: dict[str, Any], layer: Mapping[Any, Any], where: str, path: str) -> dict[str, Any]:
+    merged = dict(result)
+    for key, value in layer.items():
+        if not isinstance(key, str):
+            raise LabforgeFilterError(
+                f"{where}: key {show(key)} at {path or 'top level'} must be a string (daemon.json keys are strings)"
+            )
+        key_path = f"{path}.{key}" if path else key
+        old = merged.get(key)
+        if value is None:
+            merged.pop(key, None)
+        elif isinstance(value, Mapping):
+            merged[key] = _merge_into(old if isinstance(old, dict) else {}, value, where, key_path)
+        elif _is_list(value):
+            merged[key] = _union(old if isinstance(old, list) else [], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _position(index: int) -> str:
+    return "base (the filter input)" if index == 0 else f"layer {index} (argument {index + 1})"
+
+
+def docker_daemon_merge(base: object, *layers: object) -> dict[str, Any]:
+    """Deep-merge daemon.json mappings; see the plugin documentation for the rules.
+
+    Later layers win for scalars, mappings merge recursively, lists become the union
+    of all their items in first-seen order (duplicates dropped, items compared by JSON
+    equality), and a null value deletes the key. Inputs are not modified.
+    """
+    result: dict[str, Any] = {}
+    for index, layer in enumerate((base, *layers)):
+        where = _position(index)
+        if not isinstance(layer, Mapping):
+            raise LabforgeFilterError(f"{where} must be a mapping (daemon.json settings), got {got(layer)}")
+        result = _merge_into(result, layer, where, "")
+    return result
+
+
+# ----------------------------------------------------------------------------- flags
+
+
+def _tokens(flags: object) -> list[str]:
+    if flags is None:
+        return []
+    if isinstance(flags, str):
+        items: Sequence[object] = [flags]
+    elif _is_list(flags):
+        items = flags
+    else:
+        raise LabforgeFilterError(
+            f"flags must be a dockerd command line (string) or a list of strings, got {got(flags)}"
+        )
+    tokens: list[str] = []
+    for index, item in enumerate(items):
+        if not isinstance(item, str):
+            raise LabforgeFilterError(f"flags[{index}] must be a string, got {got(item)}")
+        try:
+            tokens.extend(shlex.split(str(item)))
+        except ValueError as exc:
+            raise LabforgeFilterError(f"cannot split dockerd flags {show(item)} like a shell would: {exc}") from exc
+    return tokens
+
+
+def _short_flag_names(token: str) -> list[str]:
+    """``-DH`` is ``-D -H``; a value-taking letter ends the group (``-Hfd://``, ``-l=debug``)."""
+    names: list[str] = []
+    letters = token[1:]
+    for index, letter in enumerate(letters):
+        if letter not in SHORT_FLAGS:
+            known = " ".join(f"-{c}" for c in sorted(SHORT_FLAGS, key=str.lower))
+            raise LabforgeFilterError(f"unknown dockerd short flag -{letter} in {token!r}; known: {known}")
+        names.append(SHORT_FLAGS[letter])
+        rest = letters[index + 1 :]
+        if letter not in BOOLEAN_SHORT_FLAGS or rest.startswith("="):
+            break
+    return names
+
+
+def dockerd_flag_names(flags: object) -> list[str]:
+    """Long names of the dockerd flags set in ``flags`` (values and the program name skipped)."""
+    names: list[str] = []
+    for token in _tokens(flags):
+        if token == "--":
+            break
+        if token.startswith("--"):
+            match = _LONG_FLAG.fullmatch(token)
+            if match is None:
+                raise LabforgeFilterError(f"malformed dockerd flag {token!r}; expected --name or --name=value")
+            names.append(match["name"])
+        elif len(token) > 1 and token[0] == "-" and token[1].isalpha():
+            names.extend(_short_flag_names(token))
+    return names
+
+
+def daemon_json_key(flag: str) -> str:
+    """The daemon.json key a dockerd long flag sets (``--foo-bar`` sets ``foo-bar``)."""
+    return FLAG_TO_KEY.get(flag, flag)
+
+
+def docker_daemon_flag_clashes(config: object, flags: object) -> list[str]:
+    """Sorted daemon.json keys of ``config`` that ``flags`` also set (dockerd refuses to start then)."""
+    if not isinstance(config, Mapping):
+        raise LabforgeFilterError(f"config must be a mapping (daemon.json settings), got {got(config)}")
+    flag_keys = {daemon_json_key(name) for name in dockerd_flag_names(flags) if name not in NOT_IN_DAEMON_JSON}
+    return sorted(key for key in config if key in flag_keys)
+
+
+class FilterModule:
+    """Not a plugin; see "Plugin-path scan" in ``labforge_filters/__init__.py``."""
+
+    def filters(self) -> dict[str, Callable[..., Any]]:
+        return {}
