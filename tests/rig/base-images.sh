@@ -37,7 +37,7 @@ build_image() {
     die "debootstrap $suite failed"
   fi
   "$prepare" "$rootfs" "$suite" "$mirror"
-  rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
+  rm -rf "$rootfs"/var/cache/apt/archives/*.deb
   tar -C "$rootfs" -c . | docker import \
     --change 'ENV container=docker' \
     --change 'CMD ["/lib/systemd/systemd"]' \
@@ -62,11 +62,13 @@ prepare_host() {
   printf 'deb %s %s main\ndeb %s %s-updates main\n' "$mirror" "$suite" "$mirror" "$suite" \
     >"$root/etc/apt/sources.list"
   printf 'APT::Install-Recommends "false";\n' >"$root/etc/apt/apt.conf.d/90norecommends"
+  # Package lists as a real host has them, so a role's --check run can resolve packages.
+  chroot "$root" apt-get update -qq
 }
 
 prepare_runtime() {
   local root=$1
-  rm -rf "$root"/usr/share/doc/* "$root"/usr/share/man/* "$root"/usr/share/locale/*
+  rm -rf "$root"/usr/share/doc/* "$root"/usr/share/man/* "$root"/usr/share/locale/* "$root"/var/lib/apt/lists/*
 }
 
 kind=${1:-host}
