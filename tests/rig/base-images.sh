@@ -62,6 +62,22 @@ prepare_host() {
   printf 'deb %s %s main\ndeb %s %s-updates main\n' "$mirror" "$suite" "$mirror" "$suite" \
     >"$root/etc/apt/sources.list"
   printf 'APT::Install-Recommends "false";\n' >"$root/etc/apt/apt.conf.d/90norecommends"
+  # Docker mounts /proc/sys read-only in an unprivileged container; a real host's is
+  # writable, and dockerd writes to it (route_localnet with userland-proxy off).
+  cat >"$root/etc/systemd/system/rig-writable-proc-sys.service" <<'UNIT'
+[Unit]
+Description=Test rig: make /proc/sys writable as on a real host
+DefaultDependencies=no
+Before=sysinit.target
+
+[Service]
+Type=oneshot
+ExecStart=/bin/mount -o remount,bind,rw /proc/sys
+
+[Install]
+WantedBy=sysinit.target
+UNIT
+  ln -sf ../rig-writable-proc-sys.service "$root/etc/systemd/system/sysinit.target.wants/rig-writable-proc-sys.service"
   # Package lists as a real host has them, so a role's --check run can resolve packages.
   chroot "$root" apt-get update -qq
 }

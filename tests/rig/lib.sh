@@ -37,7 +37,13 @@ debian_mirror() {
 
 # Address of the docker0 bridge: how containers reach services on this host.
 docker_gateway() {
-  docker network inspect bridge -f '{{ (index .IPAM.Config 0).Gateway }}'
+  local gateway
+  gateway=$(docker network inspect bridge -f '{{ range .IPAM.Config }}{{ .Gateway }}{{ end }}')
+  if [ -z "$gateway" ]; then  # the default bridge does not always report it; docker0 has it
+    gateway=$(ip -4 -o addr show docker0 | awk '{print $4}' | cut -d/ -f1 | head -n 1)
+  fi
+  [ -n "$gateway" ] || die "cannot find the docker0 gateway address"
+  printf '%s\n' "$gateway"
 }
 
 # Run a noisy command; show its output only when it fails.
