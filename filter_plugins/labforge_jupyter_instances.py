@@ -12,7 +12,11 @@ if _PLUGIN_DIR not in sys.path:
     sys.path.append(_PLUGIN_DIR)
 
 from labforge_filters.errors import ansible_filter_map  # noqa: E402
-from labforge_filters.jupyter_instances import jupyter_instances_check, ss_listeners  # noqa: E402
+from labforge_filters.jupyter_instances import (  # noqa: E402
+    jupyter_config_hashes,
+    jupyter_instances_check,
+    ss_listeners,
+)
 
 DOCUMENTATION = r"""
 name: jupyter_instances_check
@@ -30,14 +34,19 @@ description:
     Errors name the instance and the field - C(jupyter_instances[alice]: memory ...) - for a bad name or
     duplicate, an unknown field, a bad image reference, two instances on one port, a port another program
     listens on, a bad bind address, volume, memory size, cpus, pids limit, gpus, env, ui or base_url,
-    and an instance with no way (or more than one way) to authenticate. A port held by C(docker-proxy)
+    and an instance with no way (or more than one way) to authenticate. A port held by C(dockerd) or C(docker-proxy)
     for the same instance in the previous plan is the instance itself, not a clash.
+  - >-
+    C(jupyter_config_hashes) reads the results of a slurp loop over the instances' server config files
+    and returns the password hash each has now, for the C(previous_hashes) argument.
   - >-
     C(ss_listeners) turns the output of C(ss -Hltnp) into the C(busy_ports) list, each listening port
     with the program that holds it.
 options:
   _input:
-    description: C(jupyter_instances_check) takes the list C(jupyter_instances); C(ss_listeners) the text ss printed.
+    description: >-
+      C(jupyter_instances_check) takes the list C(jupyter_instances); C(ss_listeners) the text ss printed;
+      C(jupyter_config_hashes) the results of the slurp loop.
     type: list
     elements: dict
     required: true
@@ -67,6 +76,10 @@ EXAMPLES = r"""
   # [{name: alice, token: ..., port: 8900}] => [{name: alice, port: 8900, unit: "labforge-jupyter@alice.service",
   #   container: labforge-jupyter-alice, image: {...}, memory: 2147483648, auth: token, ...}]
 
+- name: Password hashes in place
+  ansible.builtin.set_fact:
+    __hashes: "{{ __slurped_configs.results | jupyter_config_hashes }}"
+
 - name: Listening ports of other programs
   ansible.builtin.set_fact:
     __busy_ports: "{{ __ss.stdout | ss_listeners }}"
@@ -78,6 +91,7 @@ _value:
   description:
     - C(jupyter_instances_check) returns the instances, checked and completed, in their order.
     - C(ss_listeners) returns a list of mappings with C(port) (an integer) and C(process) (a name).
+    - C(jupyter_config_hashes) returns a mapping of instance name to password hash.
   type: list
   elements: dict
 """
@@ -85,4 +99,10 @@ _value:
 
 class FilterModule:
     def filters(self) -> dict[str, Callable[..., Any]]:
-        return ansible_filter_map({"jupyter_instances_check": jupyter_instances_check, "ss_listeners": ss_listeners})
+        return ansible_filter_map(
+            {
+                "jupyter_instances_check": jupyter_instances_check,
+                "ss_listeners": ss_listeners,
+                "jupyter_config_hashes": jupyter_config_hashes,
+            }
+        )

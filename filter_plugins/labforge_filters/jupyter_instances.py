@@ -8,7 +8,9 @@ normalised, the memory in bytes and the password hashed.
 
 from __future__ import annotations
 
+import base64
 import ipaddress
+import json
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -35,6 +37,7 @@ FIELDS = {
     "memory", "cpus", "pids_limit", "gpus", "env", "ui", "base_url", "state", "purge_data",
 }
 MIN_TOKEN = 16
+DOCKER_LISTENERS = ("docker-proxy", "dockerd")
 MIN_MEMORY = 6 * 1024 * 1024  # dockerd refuses less
 RESERVED_ENV = {"JUPYTER_TOKEN", "JUPYTER_PORT", "DOCKER_STACKS_JUPYTER_CMD"}
 SYSTEM_DIRS = {"/", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/proc", "/root", "/run",
@@ -154,6 +157,21 @@ def _base_url(name: str, value: object) -> str:
     return value if value.endswith("/") else value + "/"
 
 
+def _local_url(address: str, port: int, base_url: str) -> str:
+    """Where the host itself reaches the instance (a wildcard bind is reached on loopback)."""
+    ip = ipaddress.ip_address(address)
+    if ip.is_unspecified:
+        ip = ipaddress.ip_address("::1" if ip.version == 6 else "127.0.0.1")
+    host = f"[{ip}]" if ip.version == 6 else str(ip)
+    return f"http://{host}:{port}{base_url}"
+
+
+def _publish(address: str, port: int) -> str:
+    ip = ipaddress.ip_address(address)
+    host = f"[{ip}]" if ip.version == 6 else str(ip)
+    return f"{host}:{port}:8888"
+
+
 def _auth(name: str, item: Mapping[str, Any], previous_hash: object) -> dict[str, Any]:
     given = [field for field in ("token", "token_file", "password") if item.get(field) not in (None, "")]
     if not given:
@@ -190,6 +208,25 @@ def ss_listeners(text: object) -> list[dict[str, Any]]:
         if port.isdigit():
             listeners.append({"port": int(port), "process": process.group(1) if process else "another program"})
     return listeners
+
+
+def jupyter_config_hashes(slurped: object) -> dict[str, str]:
+    """Instance name to the password hash in its server config, from the results of a slurp
+    loop over the instances (each result has ``item.name`` and, when the file exists,
+    base64 ``content``)."""
+    hashes: dict[str, str] = {}
+    for result in slurped if isinstance(slurped, list) else []:
+        if not isinstance(result, Mapping) or "content" not in result:
+            continue
+        try:
+            config = json.loads(base64.b64decode(result["content"]))
+            hashed = config["PasswordIdentityProvider"]["hashed_password"]
+            name = result["item"]["name"]
+        except (ValueError, KeyError, TypeError):
+            continue
+        if isinstance(hashed, str) and isinstance(name, str):
+            hashes[name] = hashed
+    return hashes
 
 
 def _busy_ports(busy: object) -> dict[int, str]:
@@ -251,7 +288,8 @@ def jupyter_instances_check(
             result.append(instance)
             continue
         port = plan[name]
-        ours = busy.get(port) == "docker-proxy" and (previous_ports or {}).get(name) == port
+        # dockerd (or its docker-proxy) holds the port of a running instance itself
+        ours = busy.get(port) in DOCKER_LISTENERS and (previous_ports or {}).get(name) == port
         if port in busy and not ours:
             raise _fail(name, f"port {port} is already in use on this host by {busy[port]}; choose another port")
         instance.update(
@@ -267,6 +305,8 @@ def jupyter_instances_check(
             base_url=_base_url(name, merged.get("base_url", "/")),
             **_auth(name, item, hashes.get(name)),
         )
+        instance["url"] = _local_url(instance["bind_address"], port, instance["base_url"])
+        instance["publish"] = _publish(instance["bind_address"], port)
         result.append(instance)
     return result
 

@@ -120,11 +120,12 @@ def test_secret_values_never_appear_in_errors():
     assert "tiny-secret" not in str(error.value)
 
 
-def test_docker_proxy_of_the_same_instance_is_not_a_clash():
-    busy = [{"port": 8888, "process": "docker-proxy"}]
+@pytest.mark.parametrize("process", ["docker-proxy", "dockerd"])
+def test_docker_holding_the_same_instances_port_is_not_a_clash(process):
+    busy = [{"port": 8888, "process": process}]
     [a] = check([{"name": "a", "token": TOKEN}], previous_ports={"a": 8888}, busy_ports=busy)
     assert a["port"] == 8888
-    with pytest.raises(LabforgeFilterError, match="port 8888 is already in use on this host by docker-proxy"):
+    with pytest.raises(LabforgeFilterError, match=f"port 8888 is already in use on this host by {process}"):
         check([{"name": "b", "token": TOKEN}], previous_ports={"a": 8888}, busy_ports=busy)
 
 
@@ -137,3 +138,20 @@ def test_ss_listeners_reads_ports_and_programs():
         "garbage\n"
     )
     assert ss_listeners(text) == [{"port": 8888, "process": "nginx"}, {"port": 22, "process": "another program"}]
+
+
+def test_config_hashes_read_from_slurp_results():
+    import base64
+    import json
+
+    from labforge_filters.jupyter_instances import jupyter_config_hashes
+
+    config = {"PasswordIdentityProvider": {"hashed_password": "argon2:xyz"}}
+    results = [
+        {"item": {"name": "bob"}, "content": base64.b64encode(json.dumps(config).encode()).decode()},
+        {"item": {"name": "new"}, "failed": True},
+        {"item": {"name": "tok"}, "content": base64.b64encode(b'{"IdentityProvider": {}}').decode()},
+        {"item": {"name": "junk"}, "content": "not base64 json"},
+    ]
+    assert jupyter_config_hashes(results) == {"bob": "argon2:xyz"}
+    assert jupyter_config_hashes(None) == {}

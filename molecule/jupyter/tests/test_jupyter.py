@@ -1,0 +1,183 @@
+"""The jupyter role on a real systemd host with Docker inside: instances answer with their
+own authentication, keep secrets out of sight, run hardened and limited, keep notebooks
+through kills, daemon restarts, upgrades and re-runs, and refuse bad input untouched.
+
+The tests run in file order; the later ones change the host (upgrade, removal).
+"""
+
+import base64
+import copy
+import json
+import os
+import socket
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+from labforge_testlib import host_name, run_playbook
+
+SCENARIO = Path(__file__).resolve().parents[1]
+INSTANCES = yaml.safe_load((SCENARIO / "vars" / "instances.yml").read_text())["jupyter_instances"]
+ALICE_TOKEN = "alice-token-0123456789abcdef"
+CAROL_TOKEN = "carol-token-from-file-0123456789"
+BOB_PASSWORD = "bob-password-123"
+URLS = {"alice": "http://127.0.0.1:8888/", "bob": "http://127.0.0.1:8900/bob/", "carol-lab": "http://127.0.0.1:8889/"}
+UNITS = {"alice": "labforge-jupyter@alice.service", "bob": "labforge-jupyter@bob.service",
+         "carol-lab": "labforge-jupyter@carol\\x2dlab.service"}
+CLIENT = "/tmp/labforge_jupyter_client.py"
+SECRETS = (ALICE_TOKEN, CAROL_TOKEN, BOB_PASSWORD)
+
+
+@pytest.fixture(scope="module")
+def client(host):
+    code = base64.b64encode((Path(__file__).parent / "jupyter_client.py").read_bytes()).decode()
+    host.check_output(f"echo {code} | base64 -d > {CLIENT}")
+
+    def call(*args, token="", password=""):
+        quoted = " ".join(f"'{a}'" for a in args)
+        out = host.check_output(f"JUPYTER_TEST_TOKEN='{token}' JUPYTER_TEST_PASSWORD='{password}' python3 {CLIENT} {quoted}")
+        return out.splitlines()
+
+    return call
+
+
+def container(host, name):
+    return json.loads(host.check_output(f"docker inspect labforge-jupyter-{name}"))[0]
+
+
+def with_alice(**changes):
+    instances = copy.deepcopy(INSTANCES)
+    instances[0].update(changes)
+    return instances
+
+
+@pytest.mark.parametrize("name", sorted(UNITS))
+def test_each_instance_is_an_active_enabled_unit(host, name):
+    unit = host.service(UNITS[name])
+    assert unit.is_running
+    assert unit.is_enabled
+
+
+@pytest.mark.parametrize(("name", "token"), [("alice", ALICE_TOKEN), ("carol-lab", CAROL_TOKEN)])
+def test_token_instances_answer_with_their_token_only(client, name, token):
+    assert client("wait", URLS[name], "60", token=token) == ["200"]
+    assert client("status", URLS[name]) == ["403"]
+    assert client("status", URLS[name], token="not-the-token-at-all") == ["403"]
+
+
+def test_password_instance_answers_after_login_only(client):
+    assert client("status", URLS["bob"]) == ["403"]
+    assert client("login", URLS["bob"], password=BOB_PASSWORD) == ["200"]
+    assert client("login", URLS["bob"], password="wrong-password") == ["403"]
+
+
+def test_secrets_appear_in_no_process_inspect_log_or_journal(host):
+    places = {
+        "ps": host.check_output("ps auxww"),
+        "inspect": host.check_output("docker inspect labforge-jupyter-alice labforge-jupyter-bob labforge-jupyter-carol-lab"),
+        "journal": host.check_output("journalctl --no-pager -o cat -u 'labforge-jupyter@*'"),
+        "logs": "".join(host.run(f"docker logs labforge-jupyter-{n}").stderr for n in ("alice", "bob", "carol-lab")),
+        "unit settings": host.check_output("cat /etc/labforge/jupyter/*/instance.env /etc/systemd/system/labforge-jupyter@.service"),
+    }
+    for where, text in places.items():
+        for secret in SECRETS:
+            assert secret not in text, f"a secret shows in {where}"
+    assert "Jupyter" in places["journal"]  # the journal does hold the servers' logs
+
+
+def test_server_configs_are_readable_by_jovyan_only(host):
+    for name in UNITS:
+        config = host.file(f"/etc/labforge/jupyter/{name}/jupyter_server_config.json")
+        assert (config.uid, config.mode) == (1000, 0o600)
+
+
+def test_notebook_volumes_belong_to_jovyan_users_with_setgid(host):
+    named = json.loads(host.check_output("docker volume inspect jupyter-alice"))[0]["Mountpoint"]
+    for path in (named, "/srv/jupyter/bob"):
+        directory = host.file(path)
+        assert (directory.uid, directory.gid, directory.mode) == (1000, 100, 0o2775)
+
+
+def test_limits_and_hardening_show_in_docker_inspect(host):
+    alice, carol = container(host, "alice")["HostConfig"], container(host, "carol-lab")["HostConfig"]
+    assert (alice["Memory"], alice["NanoCpus"], alice["PidsLimit"]) == (512 * 1024**2, 10**9, 256)
+    assert carol["Memory"] == 768 * 1024**2
+    assert "no-new-privileges" in alice["SecurityOpt"]
+    assert alice["CapDrop"] == ["ALL"]
+    assert alice["PortBindings"] == {"8888/tcp": [{"HostIp": "127.0.0.1", "HostPort": "8888"}]}
+    assert "TZ=Europe/Paris" in container(host, "carol-lab")["Config"]["Env"]
+
+
+def test_ports_are_reachable_on_the_bind_address_only(host, client):
+    assert client("status", URLS["alice"], token=ALICE_TOKEN) == ["200"]
+    address = subprocess.run(
+        ["docker", "inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", host_name(host)],
+        capture_output=True, text=True, check=True).stdout.strip()
+    with pytest.raises(OSError):  # from outside the host: nothing answers on the host's own address
+        socket.create_connection((address, 8888), timeout=3).close()
+
+
+def test_notebook_survives_kill_docker_restart_upgrade_and_rerun(host, client):
+    put = client("put-notebook", URLS["alice"], "work/survivor.ipynb", "written before the faults", token=ALICE_TOKEN)
+    assert put == ["201"]
+
+    def notebook_intact():
+        assert client("wait", URLS["alice"], "120", token=ALICE_TOKEN) == ["200"]
+        status, *body = client("get", URLS["alice"], "api/contents/work/survivor.ipynb", token=ALICE_TOKEN)
+        assert status == "200" and "written before the faults" in "".join(body)
+
+    first_id = container(host, "alice")["Id"]
+    host.check_output("docker kill labforge-jupyter-alice")
+    notebook_intact()
+    assert container(host, "alice")["Id"] != first_id  # systemd brought a new container
+
+    host.check_output("systemctl restart docker")
+    notebook_intact()
+
+    bob_before = container(host, "bob")["Id"]
+    upgraded = with_alice(image="{{ labforge_test_registry }}/labforge/jupyter-test:2")
+    result = run_playbook("converge.yml", {"jupyter_instances": upgraded})
+    assert result.returncode == 0, result.output[-3000:]
+    notebook_intact()
+    assert host.check_output("docker exec labforge-jupyter-alice cat /opt/labforge/image-version") == "2"
+    assert container(host, "bob")["Id"] == bob_before  # only the upgraded instance restarted
+    state = json.loads(host.file("/etc/labforge/jupyter/state.json").content_string)
+    assert state["images"]["alice"]["image"].endswith("/labforge/jupyter-test:2")
+    assert "@sha256:" in state["images"]["alice"]["runs"]
+
+    again = run_playbook("converge.yml", {"jupyter_instances": upgraded})
+    assert again.returncode == 0
+    assert again.recap(host_name(host))["changed"] == 0
+    notebook_intact()
+
+
+@pytest.mark.parametrize(
+    ("instances", "message"),
+    [
+        (with_alice(port=8900), "instances 'alice' and 'bob' both ask for port 8900"),
+        (with_alice(image="Not A/Valid:ref"), "jupyter_instances[alice]: image:"),
+        (with_alice(memory="12XB"), "jupyter_instances[alice]: memory:"),
+        (with_alice(token=None), "jupyter_instances[alice]: no way to authenticate"),
+    ],
+    ids=["port-clash", "bad-image", "bad-memory", "no-auth"],
+)
+def test_bad_input_fails_before_any_change(host, instances, message):
+    before = (container(host, "alice")["State"]["StartedAt"], host.file("/etc/labforge/jupyter/state.json").sha256sum)
+    result = run_playbook("converge.yml", {"jupyter_instances": instances}, "--tags", "jupyter")
+    assert result.returncode != 0
+    assert message in result.output, result.output[-2000:]
+    assert result.recap(host_name(host))["changed"] == 0
+    after = (container(host, "alice")["State"]["StartedAt"], host.file("/etc/labforge/jupyter/state.json").sha256sum)
+    assert after == before
+
+
+def test_absent_instance_is_removed_and_its_data_kept(host):
+    instances = copy.deepcopy(INSTANCES)
+    instances[2]["state"] = "absent"
+    result = run_playbook("converge.yml", {"jupyter_instances": instances}, "--tags", "jupyter")
+    assert result.returncode == 0, result.output[-3000:]
+    assert not host.service(UNITS["carol-lab"]).is_running
+    assert host.run("docker inspect labforge-jupyter-carol-lab").rc != 0
+    assert host.run("docker volume inspect jupyter-carol-lab").rc == 0
+    assert not host.file("/etc/labforge/jupyter/carol-lab").exists
