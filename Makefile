@@ -38,10 +38,10 @@ test: setup  ## all of it: lint, unit, molecule; ends with `N passed, N failed`
 	tests/suite.sh
 
 demo: setup  ## provision a disposable local lab host with site.yml, print the Jupyter URL
-	tests/demo.sh up
+	tests/rig/demo.sh up
 
 demo-clean:  ## remove the demo lab host
-	tests/demo.sh down
+	tests/rig/demo.sh down
 
 clean: demo-clean  ## remove the virtualenv, rig state and caches (images stay in docker)
 	rm -rf $(VENV) .rig .cache .pytest_cache

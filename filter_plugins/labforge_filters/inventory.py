@@ -1,0 +1,43 @@
+"""Inventory checks that run before any role: misspelled labforge variables."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Iterable
+from typing import Any
+
+try:
+    from .errors import LabforgeFilterError, got
+except ImportError:  # pragma: no cover - see "Plugin-path scan" in __init__.py
+    pass
+
+
+def labforge_unknown_vars(names: object, known: object, prefixes: object) -> list[dict[str, str]]:
+    """Variables that carry a labforge role's prefix but that no role knows.
+
+    ``names`` are a host's variable names, ``known`` every input the roles document in
+    their argument specs, ``prefixes`` the roles' prefixes (``docker_engine_``...).
+    Internal names (``__role_...``) are not checked. Each finding has the name and the
+    closest known name, if one is close, as ``suggestion``, and both in one phrase as ``text``.
+    """
+    for value, what in ((names, "names"), (known, "known"), (prefixes, "prefixes")):
+        if not isinstance(value, Iterable) or isinstance(value, (str, bytes)):
+            raise LabforgeFilterError(f"{what} must be a list of variable names, got {got(value)}")
+    known_set = {str(k) for k in known}  # type: ignore[union-attr]
+    prefix_list = tuple(str(p) for p in prefixes)  # type: ignore[union-attr]
+    findings = []
+    for name in sorted({str(n) for n in names}):  # type: ignore[union-attr]
+        if name.startswith("_") or not name.startswith(prefix_list) or name in known_set:
+            continue
+        close = difflib.get_close_matches(name, sorted(known_set), n=1, cutoff=0.75)
+        suggestion = close[0] if close else ""
+        text = f"{name} (did you mean {suggestion}?)" if suggestion else name
+        findings.append({"name": name, "suggestion": suggestion, "text": text})
+    return findings
+
+
+class FilterModule:
+    """Not a plugin; see "Plugin-path scan" in ``labforge_filters/__init__.py``."""
+
+    def filters(self) -> dict[str, Callable[..., Any]]:
+        return {}

@@ -1,0 +1,66 @@
+"""Ansible filter shim: misspelled labforge variables (logic in labforge_filters.inventory)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+_PLUGIN_DIR = os.path.dirname(os.path.abspath(__file__))
+if _PLUGIN_DIR not in sys.path:
+    sys.path.append(_PLUGIN_DIR)
+
+from labforge_filters.errors import ansible_filter_map  # noqa: E402
+from labforge_filters.inventory import labforge_unknown_vars  # noqa: E402
+
+DOCUMENTATION = r"""
+name: labforge_unknown_vars
+short_description: Find misspelled labforge variables (labforge_unknown_vars)
+version_added: 0.1.0
+author: labforge maintainers
+description:
+  - >-
+    C(labforge_unknown_vars) returns the variables of a host that carry a labforge role's prefix
+    (such as C(docker_engine_) or C(jupyter_)) but that no role documents in its argument specs, each
+    with the closest documented name as a suggestion. A misspelled variable is otherwise silently ignored
+    and the role's default applies.
+options:
+  _input:
+    description: C(labforge_unknown_vars) takes the host's variable names.
+    type: list
+    elements: str
+    required: true
+  known:
+    description: Positional argument of C(labforge_unknown_vars), every variable the roles document.
+    type: list
+    elements: str
+    required: true
+  prefixes:
+    description: Positional argument of C(labforge_unknown_vars), the roles' variable prefixes.
+    type: list
+    elements: str
+    required: true
+"""
+
+EXAMPLES = r"""
+- name: Report misspelled variables
+  ansible.builtin.debug:
+    msg: "{{ ['jupyter_instance', 'jupyter_image'] | labforge_unknown_vars(['jupyter_instances', 'jupyter_image'], ['jupyter_']) }}"
+  # => [{"name": "jupyter_instance", "suggestion": "jupyter_instances",
+  #      "text": "jupyter_instance (did you mean jupyter_instances?)"}]
+"""
+
+RETURN = r"""
+_value:
+  description: >-
+    C(labforge_unknown_vars) returns a list of mappings with C(name), C(suggestion) (empty when none is close)
+    and C(text), the two in a phrase for a message.
+  type: list
+  elements: dict
+"""
+
+
+class FilterModule:
+    def filters(self) -> dict[str, Callable[..., Any]]:
+        return ansible_filter_map({"labforge_unknown_vars": labforge_unknown_vars})

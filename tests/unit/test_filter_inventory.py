@@ -1,0 +1,33 @@
+"""labforge_unknown_vars: misspelled role variables are found, with a suggestion."""
+
+import pytest
+
+from labforge_filters.errors import LabforgeFilterError
+from labforge_filters.inventory import labforge_unknown_vars
+
+KNOWN = ["jupyter_instances", "jupyter_image", "docker_engine_users", "docker_engine_daemon_config"]
+PREFIXES = ["jupyter_", "docker_engine_"]
+
+
+def test_misspelled_names_get_the_closest_known_one():
+    names = ["jupyter_instance", "docker_engine_user", "docker_engine_users", "ansible_host", "__jupyter_x"]
+    assert labforge_unknown_vars(names, KNOWN, PREFIXES) == [
+        {"name": "docker_engine_user", "suggestion": "docker_engine_users",
+         "text": "docker_engine_user (did you mean docker_engine_users?)"},
+        {"name": "jupyter_instance", "suggestion": "jupyter_instances",
+         "text": "jupyter_instance (did you mean jupyter_instances?)"},
+    ]
+
+
+def test_unrelated_unknown_names_have_no_suggestion():
+    assert labforge_unknown_vars(["jupyter_zzz_qqq"], KNOWN, PREFIXES) == [
+        {"name": "jupyter_zzz_qqq", "suggestion": "", "text": "jupyter_zzz_qqq"}]
+
+
+def test_known_and_foreign_names_pass():
+    assert labforge_unknown_vars(KNOWN + ["my_var", "inventory_hostname"], KNOWN, PREFIXES) == []
+
+
+def test_rejects_non_lists():
+    with pytest.raises(LabforgeFilterError, match="names must be a list"):
+        labforge_unknown_vars("jupyter_x", KNOWN, PREFIXES)
