@@ -1,0 +1,76 @@
+"""The preflight play, run for real by ansible-playbook against throwaway inventories (its
+checks run on the controller, so no host is contacted)."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+TOP = Path(__file__).resolve().parents[2]
+EXAMPLE = TOP / "inventories" / "example-lab"
+
+
+def preflight(inventory, *args):
+    env = {**os.environ, "ANSIBLE_CONFIG": str(TOP / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1",
+           "ANSIBLE_FORCE_COLOR": "0"}
+    command = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(inventory),
+               str(TOP / "playbooks" / "preflight.yml"), *args]
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300, cwd=TOP)
+    return done.returncode, done.stdout + done.stderr
+
+
+def inventory(tmp_path, groups, host_vars=None):
+    children = {name: {"hosts": {h: (host_vars or {}).get(h) for h in hosts}} for name, hosts in groups.items()}
+    path = tmp_path / "hosts.yml"
+    path.write_text(yaml.safe_dump({"all": {"children": children}}))
+    return path
+
+
+LAB = {"container_hosts": ["lab1"], "jupyter_hosts": ["lab1"], "hypervisor_hosts": []}
+
+
+def test_example_lab_inventory_passes_with_its_vault():
+    rc, out = preflight(EXAMPLE, "--vault-password-file", str(EXAMPLE / "vault-password.txt"))
+    assert rc == 0, out[-2000:]
+    assert "failed=0" in out
+
+
+def test_a_misspelled_variable_fails_with_a_suggestion(tmp_path):
+    rc, out = preflight(inventory(tmp_path, LAB), "-e", '{"jupyter_instance": []}')
+    assert rc != 0
+    assert "jupyter_instance (did you mean jupyter_instances?)" in out
+
+
+def test_unknown_variables_only_warn_when_allowed(tmp_path):
+    rc, out = preflight(inventory(tmp_path, LAB), "-e", '{"jupyter_instance": [], "preflight_allow_unknown_vars": true}')
+    assert rc == 0, out[-2000:]
+    assert "jupyter_instance (did you mean jupyter_instances?)" in out
+
+
+def test_a_jupyter_host_must_be_a_container_host(tmp_path):
+    groups = {**LAB, "jupyter_hosts": ["lab1", "lab2"]}
+    rc, out = preflight(inventory(tmp_path, groups))
+    assert rc != 0
+    assert "lab2 in jupyter_hosts but not in container_hosts" in out
+
+
+def test_missing_groups_are_named(tmp_path):
+    rc, out = preflight(inventory(tmp_path, {"container_hosts": ["lab1"]}))
+    assert rc != 0
+    assert "lacks the group(s) jupyter_hosts, hypervisor_hosts" in out
+
+
+def test_two_instances_on_one_port_fail_naming_both(tmp_path):
+    instances = [{"name": "a", "token": "x" * 16, "port": 9000}, {"name": "b", "token": "y" * 16, "port": 9000}]
+    rc, out = preflight(inventory(tmp_path, LAB, {"lab1": {"jupyter_instances": instances}}))
+    assert rc != 0
+    assert "instances 'a' and 'b' both ask for port 9000" in out
+
+
+@pytest.mark.parametrize("playbook", ["site.yml"])
+def test_site_playbook_parses(playbook):
+    rc, out = preflight(EXAMPLE, "--syntax-check", "--vault-password-file", str(EXAMPLE / "vault-password.txt"))
+    assert rc == 0, out
