@@ -9,12 +9,14 @@ set -euo pipefail
 
 HOST_PACKAGES=python3,python3-apt,systemd,systemd-sysv,dbus,iproute2,sudo,ca-certificates,procps,gnupg
 RUNTIME_PACKAGES=python3,python3-venv,tini,ca-certificates
+# Bump when build_image changes what ends up in an image.
+RECIPE_VERSION=2
 
 # The recipe: what goes into the rootfs and how it is prepared, nothing else of this file.
 recipe_hash() {
   local prepare=$1
   shift
-  { printf '%s\n' "$@"; declare -f "$prepare" build_image; } | sha256sum | cut -c1-12
+  { printf '%s\n' "$RECIPE_VERSION" "$@"; declare -f "$prepare"; } | sha256sum | cut -c1-12
 }
 
 # build_image REPOSITORY SUITE PACKAGES PREPARE_FUNCTION
@@ -31,8 +33,8 @@ build_image() {
   rootfs=$(mktemp -d "$RIG_STATE/rootfs-${suite}.XXXX")
   log "debootstrap $suite for $repo (about a minute)"
   if ! debootstrap --variant=minbase --include="$packages" "$suite" "$rootfs" "$mirror" \
-        >"$RIG_STATE/debootstrap-$suite.log" 2>&1; then
-    tail -n 20 "$RIG_STATE/debootstrap-$suite.log" >&2
+        >"$RIG_STATE/debootstrap-${repo##*/}-$suite.log" 2>&1; then
+    tail -n 20 "$RIG_STATE/debootstrap-${repo##*/}-$suite.log" >&2
     rm -rf "$rootfs"
     die "debootstrap $suite failed"
   fi

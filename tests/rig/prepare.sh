@@ -3,7 +3,18 @@
 # a Docker engine, the local registry, the host images and the test images.
 set -euo pipefail
 here=$(dirname "$0")
+. "$here/lib.sh"
 bash "$here/engine.sh"
 bash "$here/registry.sh"
-bash "$here/base-images.sh" host bookworm trixie >/dev/null
+# The three debootstraps are mostly waiting on the network: run them side by side.
+apt_install debootstrap
+pids=()
+for recipe in "host bookworm" "host trixie" "runtime"; do
+  # shellcheck disable=SC2086 # the recipe is two words on purpose
+  bash "$here/base-images.sh" $recipe >/dev/null &
+  pids+=($!)
+done
+for pid in "${pids[@]}"; do
+  wait "$pid" || { echo "[rig] ERROR: building a base image failed" >&2; exit 1; }
+done
 bash "$here/test-images.sh"
