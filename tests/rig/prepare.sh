@@ -18,3 +18,4 @@ for pid in "${pids[@]}"; do
   wait "$pid" || { echo "[rig] ERROR: building a base image failed" >&2; exit 1; }
 done
 bash "$here/test-images.sh"
+bash "$here/guest-image.sh" >/dev/null
