@@ -26,6 +26,7 @@ PY
 }
 
 up() {
+  apt_install curl
   bash tests/rig/engine.sh
   local image registry=""
   image=$(bash tests/rig/base-images.sh host bookworm)
