@@ -71,6 +71,22 @@ def test_two_instances_on_one_port_fail_naming_both(tmp_path):
     assert "instances 'a' and 'b' both ask for port 9000" in out
 
 
+@pytest.mark.parametrize(
+    ("instance", "message"),
+    [
+        ({"name": "a", "token": "x" * 16, "memory": "lots"}, "jupyter_instances[a]: memory:"),
+        ({"name": "a", "token": "x" * 16, "image": "Not A/Valid:ref"}, "jupyter_instances[a]: image:"),
+        ({"name": "a"}, "jupyter_instances[a]: no way to authenticate"),
+    ],
+    ids=["memory", "image", "no-auth"],
+)
+def test_a_malformed_instance_fails_in_the_preflight(tmp_path, instance, message):
+    rc, out = preflight(inventory(tmp_path, LAB, {"lab1": {"jupyter_instances": [instance]}}))
+    assert rc != 0
+    assert message in out, out[-2000:]
+    assert "TASK [jupyter : Check the Jupyter instances' variables]" in out
+
+
 @pytest.mark.parametrize("playbook", ["site.yml"])
 def test_site_playbook_parses(playbook):
     rc, out = preflight(EXAMPLE, "--syntax-check", "--vault-password-file", str(EXAMPLE / "vault-password.txt"))
