@@ -28,9 +28,11 @@ class PlayResult:
 
 
 def run_playbook(playbook: str = "converge.yml", extra_vars: dict | None = None, *args: str) -> PlayResult:
-    """Run a playbook of the scenario against Molecule's inventory, as `molecule converge` does."""
+    """Run a playbook of the scenario against Molecule's inventory, as `molecule converge` does
+    (the inventory directory, with the group_vars and hosts files a scenario links in)."""
     scenario = Path(os.environ["MOLECULE_SCENARIO_DIRECTORY"])
-    command = ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], str(scenario / playbook), *args]
+    inventory = Path(os.environ["MOLECULE_INVENTORY_FILE"]).parent
+    command = ["ansible-playbook", "-i", str(inventory), str(scenario / playbook), *args]
     if extra_vars:
         command += ["--extra-vars", json.dumps(extra_vars)]
     env = {**os.environ, "ANSIBLE_FORCE_COLOR": "0", "ANSIBLE_NOCOLOR": "1", "COLUMNS": "200"}
