@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # Run Molecule scenarios on the local rig: `molecule.sh` runs all of them, `molecule.sh NAME`
 # one. Each scenario runs on Debian bookworm; those listed in TRIXIE_TOO run on trixie too.
+# Runs go side by side, LABFORGE_MOLECULE_JOBS at a time (2 by default, 1 for a single
+# scenario), the longest first; each run's output is in .rig/logs/molecule-NAME-DISTRO.log.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 TRIXIE_TOO=" smoke "
+# Longest first, so that the side-by-side runs end close together; others go last.
+LONGEST_FIRST="jupyter default hypervisor resilience docker_engine registry_mirror smoke"
 
 bash tests/rig/prepare.sh || exit 1
 . tests/rig/env.sh
@@ -13,23 +17,23 @@ mkdir -p "$LABFORGE_RESULTS"
 
 scenarios=("$@")
 if [ ${#scenarios[@]} -eq 0 ]; then
-  for f in molecule/*/molecule.yml; do scenarios+=("$(basename "$(dirname "$f")")"); done
+  for name in $LONGEST_FIRST; do [ -f "molecule/$name/molecule.yml" ] && scenarios+=("$name"); done
+  for f in molecule/*/molecule.yml; do
+    name=$(basename "$(dirname "$f")")
+    [[ " $LONGEST_FIRST " == *" $name "* ]] || scenarios+=("$name")
+  done
 fi
 
+runs=()
 rc=0
 for scenario in "${scenarios[@]}"; do
   [ -f "molecule/$scenario/molecule.yml" ] || { echo "no scenario molecule/$scenario" >&2; rc=1; continue; }
-  distros=(bookworm)
-  [[ "$TRIXIE_TOO" == *" $scenario "* ]] && distros+=(trixie)
-  for distro in "${distros[@]}"; do
-    rm -f ".rig/results/molecule-$scenario-$distro.xml"
-    LABFORGE_MOLECULE_DISTRO=$distro \
-    LABFORGE_MOLECULE_IMAGE=${LABFORGE_MOLECULE_IMAGE:-labforge/molecule-debian:$distro} \
-      tests/run-step.sh "molecule-$scenario-$distro" molecule test -s "$scenario" || rc=1
-    if [ ! -s ".rig/results/molecule-$scenario-$distro.xml" ]; then
-      echo "molecule-$scenario-$distro: no testinfra results (verify did not run)" >&2
-      rc=1
-    fi
-  done
+  runs+=("$scenario bookworm")
+  [[ "$TRIXIE_TOO" == *" $scenario "* ]] && runs+=("$scenario trixie")
 done
+
+jobs=${LABFORGE_MOLECULE_JOBS:-2}
+[ ${#runs[@]} -gt 1 ] || jobs=1
+export RUN_STEP_QUIET=$(( jobs > 1 ))
+printf '%s\n' "${runs[@]}" | xargs -P "$jobs" -L 1 tests/molecule-run.sh || rc=1
 exit "$rc"
