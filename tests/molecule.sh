@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Run Molecule scenarios on the local rig: `molecule.sh` runs all of them, `molecule.sh NAME`
 # one. Each scenario runs on Debian bookworm; those listed in TRIXIE_TOO run on trixie too.
-# Runs go side by side, LABFORGE_MOLECULE_JOBS at a time (2 by default, 1 for a single
-# scenario), the longest first; each run's output is in .rig/logs/molecule-NAME-DISTRO.log.
+# Scenarios run side by side, LABFORGE_MOLECULE_JOBS at a time (2 by default, 1 for a single
+# scenario), the longest first; the distributions of one scenario run one after the other.
+# Each run's output is in .rig/logs/molecule-NAME-DISTRO.log.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -28,8 +29,7 @@ runs=()
 rc=0
 for scenario in "${scenarios[@]}"; do
   [ -f "molecule/$scenario/molecule.yml" ] || { echo "no scenario molecule/$scenario" >&2; rc=1; continue; }
-  runs+=("$scenario bookworm")
-  [[ "$TRIXIE_TOO" == *" $scenario "* ]] && runs+=("$scenario trixie")
+  if [[ "$TRIXIE_TOO" == *" $scenario "* ]]; then runs+=("$scenario bookworm trixie"); else runs+=("$scenario bookworm"); fi
 done
 
 jobs=${LABFORGE_MOLECULE_JOBS:-2}
