@@ -307,6 +307,11 @@ def measure_fleet(n: int, image: str, key: Path, upstream: Upstream, gateway: st
     return row
 
 
+def save_partial(raw: dict[str, Any]) -> None:
+    """What is measured so far, so a run that fails late still leaves its figures."""
+    (STATE / "partial.json").write_text(json.dumps(raw, indent=2) + "\n")
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     load_start = os.getloadavg()
     began, started = time.monotonic(), datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
@@ -323,6 +328,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         raw["image"] = {"reference": REPOSITORY, "compressed_bytes": image_bytes}
         raw["container_vs_vm"] = measure_container_vs_vm(args.trials)
         raw.update(measure_single_host(image, key, upstream, gateway, args.trials))
+        save_partial(raw)
 
         mirror_name = f"{PREFIX}mirror"
         mirror_address = start_hosts([mirror_name], image, key)[mirror_name]
@@ -330,7 +336,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                                              f"{gateway}:{UPSTREAM_PORT}")
         raw["mirror_host_converge_s"] = playbook("mirror-converge", mirror_inv, 1, key)["seconds"]
         mirror = (mirror_name, mirror_address)
-        raw["fleet"] = [measure_fleet(n, image, key, upstream, gateway, mirror) for n in args.sizes]
+        raw["fleet"] = []
+        for n in args.sizes:
+            raw["fleet"].append(measure_fleet(n, image, key, upstream, gateway, mirror))
+            save_partial(raw)
         if args.without_mirror_hosts:
             n = args.without_mirror_hosts
             without = measure_fleet(n, image, key, upstream, gateway, None)
