@@ -6,7 +6,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 SCENARIO ?=
 
-.PHONY: help setup rig lint unit molecule test demo demo-clean clean
+.PHONY: help setup rig lint unit molecule test bench demo demo-clean clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -36,6 +36,13 @@ molecule: setup  ## every Molecule scenario, or one: make molecule SCENARIO=name
 
 test: setup  ## all of it: lint, unit, molecule; ends with `N passed, N failed`
 	tests/suite.sh
+
+bench: rig $(VENV)/.bench-installed  ## measure provisioning (bench/results/latest.md); takes about 40 min
+	python3 bench/run.py $(BENCH_ARGS)
+
+$(VENV)/.bench-installed: bench/requirements.txt $(VENV)/.installed
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r bench/requirements.txt -c constraints.txt
+	@touch $@
 
 demo: setup  ## provision a disposable local lab host with site.yml, print the Jupyter URL
 	tests/rig/demo.sh up

@@ -1,0 +1,105 @@
+"""Lab hosts for the bench: systemd containers from the rig's host image plus sshd, run with the
+Molecule base platform's options, reached over SSH at their docker0 addresses."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import yaml
+
+PROJECT = Path(__file__).resolve().parents[2]
+STATE = PROJECT / ".rig" / "bench"
+PREFIX = "labforge-bench-"
+IMAGE_REPOSITORY = "labforge/bench-host"
+
+# The rig's Molecule host image plus what a lab host reached over SSH has: sshd.
+DOCKERFILE = """\
+FROM {base}
+RUN apt-get update -qq \\
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends openssh-server >/dev/null \\
+ && rm -f /var/cache/apt/archives/*.deb \\
+ && install -d -m 0700 /root/.ssh
+"""
+
+
+def sh(*command: str, input: str | None = None, check: bool = True) -> str:
+    done = subprocess.run(command, input=input, capture_output=True, text=True)
+    if check and done.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed ({done.returncode}):\n{done.stderr[-2000:]}")
+    return done.stdout.strip()
+
+
+def gateway() -> str:
+    """How containers reach this machine (the docker0 bridge's address)."""
+    return sh("bash", "-c", f". {PROJECT}/tests/rig/lib.sh && docker_gateway")
+
+
+def host_image() -> str:
+    """The bench host image, tagged with a hash of its recipe and base image; built when missing."""
+    base = sh("bash", str(PROJECT / "tests/rig/base-images.sh"), "host", "bookworm").splitlines()[-1]
+    base_id = sh("docker", "image", "inspect", "-f", "{{.Id}}", base)
+    dockerfile = DOCKERFILE.format(base=base)
+    recipe = hashlib.sha256(f"{base_id}\n{dockerfile}".encode()).hexdigest()[:12]
+    image = f"{IMAGE_REPOSITORY}:bookworm-{recipe}"
+    if subprocess.run(["docker", "image", "inspect", image], capture_output=True).returncode != 0:
+        sh("docker", "build", "--quiet", "-t", image, "-", input=dockerfile)
+    return image
+
+
+def ssh_key() -> Path:
+    key = STATE / "id_ed25519"
+    if not key.exists():
+        STATE.mkdir(parents=True, exist_ok=True)
+        sh("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "labforge-bench", "-f", str(key))
+    return key
+
+
+def platform_flags() -> list[str]:
+    """docker run options of the Molecule base platform (.config/molecule/config.yml)."""
+    platform = yaml.safe_load((PROJECT / ".config/molecule/config.yml").read_text())["platforms"][0]
+    flags = ["--cgroupns=host"]
+    flags += [f"--cap-add={cap}" for cap in platform["capabilities"]]
+    flags += [f"--security-opt={opt}" for opt in platform["security_opts"]]
+    flags += [f"--tmpfs={path}" for path in platform["tmpfs"]]
+    flags += [f"--volume={volume}" for volume in platform["volumes"]]
+    return flags
+
+
+def _start_one(name: str, image: str, key: Path) -> str:
+    sh("docker", "run", "-d", "--name", name, "--hostname", name, *platform_flags(),
+       f"--volume={key}.pub:/root/.ssh/authorized_keys:ro", image, "/lib/systemd/systemd")
+    address = sh("docker", "inspect", "-f", "{{.NetworkSettings.IPAddress}}", name)
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        probe = subprocess.run(
+            ["ssh", "-i", str(key), "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
+             "-o", "UserKnownHostsFile=/dev/null", "-o", "ConnectTimeout=2", "-o", "LogLevel=ERROR",
+             f"root@{address}", "systemctl is-system-running --wait"],
+            capture_output=True, text=True)
+        if probe.stdout.strip() in ("running", "degraded"):
+            return address
+        time.sleep(1)
+    raise RuntimeError(f"{name} ({address}) did not boot with sshd within 90 s")
+
+
+def start(names: list[str], image: str, key: Path) -> dict[str, str]:
+    """Start the hosts side by side; their addresses once each has booted and answers SSH."""
+    remove(names)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        addresses = list(pool.map(lambda name: _start_one(name, image, key), names))
+    return dict(zip(names, addresses, strict=True))
+
+
+def remove(names: list[str]) -> None:
+    """Remove bench hosts and their anonymous volumes (only names with the bench prefix)."""
+    mine = [name for name in names if name.startswith(PREFIX)]
+    if mine:
+        subprocess.run(["docker", "rm", "-f", "-v", *mine], capture_output=True)
+
+
+def exec_in(name: str, *command: str, input: str | None = None) -> str:
+    return sh("docker", "exec", "-i", name, *command, input=input)

@@ -1,0 +1,157 @@
+"""Turn one run's measurements into ratios, targets met or missed, and a Markdown table.
+
+Every ratio compares two figures taken in the same run on the same machine.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+RECAP = re.compile(
+    r"^(?P<host>\S+)\s+:\s+ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+unreachable=(?P<unreachable>\d+)"
+    r"\s+failed=(?P<failed>\d+)",
+    re.MULTILINE,
+)
+
+# The issue's targets.
+CONVERGE_VS_FLOOR_MAX = 1.25
+RERUN_MAX_SECONDS = 15.0
+UNIT_VS_DOCKER_RUN_MAX = 1.2
+
+
+def recap(output: str) -> dict[str, dict[str, int]]:
+    """PLAY RECAP counters by host, from ansible-playbook's output."""
+    return {
+        m["host"]: {key: int(m[key]) for key in ("ok", "changed", "unreachable", "failed")}
+        for m in RECAP.finditer(output)
+    }
+
+
+def ratio(numerator: float, denominator: float) -> float:
+    if denominator <= 0:
+        raise ValueError(f"cannot divide by {denominator}")
+    return round(numerator / denominator, 2)
+
+
+def median(values: Sequence[float]) -> float:
+    return round(statistics.median(values), 2)
+
+
+def summarise(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Ratios and targets from the raw measurements of one run (see bench/run.py)."""
+    out: dict[str, Any] = {}
+    if "converge_vs_floor" in raw:
+        m = raw["converge_vs_floor"]
+        r = ratio(m["labforge_s"], m["floor_s"])
+        out["converge_vs_floor"] = {"ratio": r, "target": CONVERGE_VS_FLOOR_MAX, "met": r <= CONVERGE_VS_FLOOR_MAX}
+    if "rerun" in raw:
+        m = raw["rerun"]
+        out["rerun"] = {
+            "target_s": RERUN_MAX_SECONDS,
+            "met": m["seconds"] < RERUN_MAX_SECONDS and m["changed"] == 0,
+        }
+    if raw.get("fleet"):
+        base = next((row for row in raw["fleet"] if row["hosts"] == 1), None)
+        rows = []
+        for row in raw["fleet"]:
+            rows.append({
+                "hosts": row["hosts"],
+                "converge_ratio": ratio(row["converge_s"], base["converge_s"]) if base else None,
+                "rerun_ratio": ratio(row["rerun_s"], base["rerun_s"]) if base else None,
+            })
+        out["fleet"] = rows
+    if "mirror" in raw and raw.get("fleet"):
+        m, image = raw["mirror"], raw["mirror"]["image_bytes"]
+        with_bytes = [row["upstream_bytes"] for row in raw["fleet"]]
+        out["mirror"] = {
+            "without_per_image": round(m["without_bytes"] / image, 2),
+            "with_per_image": round(m["with_bytes"] / image, 2),
+            # once per lab: what crosses from the upstream does not grow with the number of hosts
+            "flat_in_hosts": max(with_bytes) <= with_bytes[0] * 1.05,
+        }
+    if "time_to_ready" in raw:
+        m = raw["time_to_ready"]
+        r = ratio(median(m["systemd_unit_s"]), median(m["docker_run_s"]))
+        out["time_to_ready"] = {"ratio": r, "target": UNIT_VS_DOCKER_RUN_MAX, "met": r <= UNIT_VS_DOCKER_RUN_MAX}
+    if "container_vs_vm" in raw:
+        m = raw["container_vs_vm"]
+        out["container_vs_vm"] = {"ratio": ratio(median(m["vm_s"]), median(m["container_s"]))}
+    return out
+
+
+def _met(flag: bool) -> str:
+    return "met" if flag else "**missed**"
+
+
+def _mib(kib: int) -> str:
+    return f"{kib / 1024:.0f} MiB"
+
+
+def _mb(size: int) -> str:
+    return f"{size / 1e6:.1f} MB"
+
+
+def markdown(raw: Mapping[str, Any], summary: Mapping[str, Any]) -> str:
+    """The results as Markdown: the machine, a table of measures, and the fleet table."""
+    machine = raw["machine"]
+    lines = [
+        f"Run of {raw['started']} on commit `{raw['commit']}`: {machine['cores']} cores, "
+        f"{machine['memory_gib']} GiB, kernel {machine['kernel']}, load average "
+        f"{machine['loadavg_start']} at the start and {machine['loadavg_end']} at the end; "
+        f"the run took {raw['duration_s'] / 60:.0f} min. The Jupyter image is "
+        f"{_mb(raw.get('image', {}).get('compressed_bytes', 0))} compressed.",
+        "",
+        "| measure | result | target | |",
+        "| --- | --- | --- | --- |",
+    ]
+    if "converge_vs_floor" in raw:
+        m, s = raw["converge_vs_floor"], summary["converge_vs_floor"]
+        lines.append(
+            f"| converge of a fresh host (engine + one Jupyter, ready) vs a plain script | "
+            f"{m['labforge_s']:.0f} s vs {m['floor_s']:.0f} s = **{s['ratio']:.2f}x** | "
+            f"<= {s['target']}x | {_met(s['met'])} |"
+        )
+    if "rerun" in raw:
+        m, s = raw["rerun"], summary["rerun"]
+        lines.append(
+            f"| idempotent re-run, one host | {m['seconds']:.1f} s, changed={m['changed']} | "
+            f"< {s['target_s']:.0f} s, changed=0 | {_met(s['met'])} |"
+        )
+    if "time_to_ready" in raw:
+        m, s = raw["time_to_ready"], summary["time_to_ready"]
+        lines.append(
+            f"| Jupyter ready: systemd unit vs raw `docker run` (median of {len(m['systemd_unit_s'])}) | "
+            f"{median(m['systemd_unit_s']):.1f} s vs {median(m['docker_run_s']):.1f} s = "
+            f"**{s['ratio']:.2f}x** | <= {s['target']}x | {_met(s['met'])} |"
+        )
+    if "container_vs_vm" in raw:
+        m, s = raw["container_vs_vm"], summary["container_vs_vm"]
+        lines.append(
+            f"| ready (HTTP answers): container vs {m['accel'].upper()} guest (median of {len(m['vm_s'])}) | "
+            f"{median(m['container_s']):.2f} s vs {median(m['vm_s']):.1f} s = guest **{s['ratio']:.0f}x** slower | "
+            f"measured | |"
+        )
+    if "mirror" in summary:
+        m, s = raw["mirror"], summary["mirror"]
+        lines.append(
+            f"| bytes from the upstream, {m['hosts']} hosts: without vs with `registry_mirror` | "
+            f"{_mb(m['without_bytes'])} ({s['without_per_image']:.1f}x the image) vs {_mb(m['with_bytes'])} "
+            f"({s['with_per_image']:.1f}x) | once per lab, not per host | {_met(s['flat_in_hosts'])} |"
+        )
+    if raw.get("fleet"):
+        lines += [
+            "",
+            "| hosts | forks | converge | wall(N)/wall(1) | re-run | wall(N)/wall(1) | re-run changed "
+            "| controller peak RSS | bytes from upstream (with mirror) |",
+            "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        ]
+        for row, ratios in zip(raw["fleet"], summary["fleet"], strict=True):
+            lines.append(
+                f"| {row['hosts']} | {row['forks']} | {row['converge_s']:.0f} s | {ratios['converge_ratio']:.2f} | "
+                f"{row['rerun_s']:.1f} s | {ratios['rerun_ratio']:.2f} | {row['rerun_changed']} | "
+                f"{_mib(row['peak_rss_kib'])} | {_mb(row['upstream_bytes'])} |"
+            )
+    return "\n".join(lines) + "\n"

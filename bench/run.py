@@ -1,0 +1,387 @@
+#!/usr/bin/env python3
+"""`make bench`: what provisioning a lab costs, against the floor, and how it scales with hosts.
+
+Measures (issue 8), all in one run on this machine, reported as ratios within the run:
+ 1. site.yml on a fresh lab host (engine + one Jupyter instance, ready) vs bench/floor.sh
+ 2. the idempotent re-run on that host (changed=0)
+ 3. fleets of N lab hosts over SSH (forks >= N, pipelining, ControlPersist): wall(N)/wall(1)
+    for a converge and a re-run, the controller's peak RSS, and the bytes the upstream
+    registry served with the lab's registry_mirror and, for one fleet size, without it
+ 4. time to ready: the Jupyter systemd unit vs a raw `docker run` of the image; and a
+    container vs the rig's test guest under QEMU (TCG: no usable KVM here)
+
+Writes bench/results/latest.json, latest.md and fleet-scaling.png (or --out).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import secrets
+import subprocess
+import sys
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
+
+import probe_ready  # noqa: E402
+from labforge_bench import fleet, inventory, registry_log, report  # noqa: E402
+from labforge_bench.plot import fleet_plot  # noqa: E402
+from labforge_bench.procmem import PeakSampler  # noqa: E402
+
+PROJECT, STATE, PREFIX = fleet.PROJECT, fleet.STATE, fleet.PREFIX
+RIG_REGISTRY = "127.0.0.1:5000"
+UPSTREAM_PORT = 5001
+MIRROR_PORT = 5000
+REPOSITORY = inventory.JUPYTER_REPOSITORY
+HELLO = f"{RIG_REGISTRY}/labforge/hello:1"
+MANIFEST_TYPES = "application/vnd.docker.distribution.manifest.v2+json,application/vnd.oci.image.manifest.v1+json"
+VM_PORT, CONTAINER_PORT = 18081, 18080
+
+started_names: set[str] = set()
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def machine(load_start: tuple[float, ...]) -> dict[str, Any]:
+    meminfo = Path("/proc/meminfo").read_text().split()
+    return {
+        "cores": os.cpu_count(),
+        "memory_gib": round(int(meminfo[meminfo.index("MemTotal:") + 1]) / 1024**2, 1),
+        "kernel": platform.release(),
+        "cpu": next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                     if line.startswith("model name")), "unknown"),
+        "docker": fleet.sh("docker", "version", "-f", "{{.Server.Version}}"),
+        "ansible_core": fleet.sh("ansible", "--version").splitlines()[0],
+        "loadavg_start": [round(x, 2) for x in load_start],
+    }
+
+
+class Upstream:
+    """The lab's upstream registry for the bench: Debian's docker-registry on port 5001 of this
+    machine, holding the Jupyter test image, its access log counting the bytes it serves."""
+
+    def __init__(self) -> None:
+        self.dir = STATE / "upstream"
+        self.log = STATE / "upstream-access.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        if probe_ready.answers(f"http://127.0.0.1:{UPSTREAM_PORT}/v2/", any_status=True):
+            raise SystemExit(f"something already listens on port {UPSTREAM_PORT}; stop it or free the port")
+        self.dir.mkdir(parents=True, exist_ok=True)
+        config = STATE / "upstream.yml"
+        config.write_text(yaml.safe_dump({
+            "version": 0.1,
+            "log": {"level": "warn"},
+            "storage": {"filesystem": {"rootdirectory": str(self.dir)}},
+            "http": {"addr": f"0.0.0.0:{UPSTREAM_PORT}"},
+        }))
+        with open(self.log, "ab") as out:
+            self.process = subprocess.Popen(["docker-registry", "serve", str(config)], stdout=out,
+                                            stderr=subprocess.STDOUT, start_new_session=True)
+        probe_ready.wait_ready(f"http://127.0.0.1:{UPSTREAM_PORT}/v2/", time.monotonic(), timeout=30)
+        source, target = f"{RIG_REGISTRY}/{REPOSITORY}", f"127.0.0.1:{UPSTREAM_PORT}/{REPOSITORY}"
+        if subprocess.run(["docker", "image", "inspect", source], capture_output=True).returncode != 0:
+            fleet.sh("docker", "pull", "-q", source)
+        fleet.sh("docker", "tag", source, target)
+        fleet.sh("docker", "push", "-q", target)
+
+    def offset(self) -> int:
+        return self.log.stat().st_size
+
+    def served_since(self, offset: int) -> registry_log.Served:
+        return registry_log.served(registry_log.read_from(str(self.log), offset)[0])
+
+    def image_bytes(self) -> int:
+        """Compressed size of the image: what one pull fetches."""
+        name, tag = REPOSITORY.split(":")
+        request = urllib.request.Request(f"http://127.0.0.1:{UPSTREAM_PORT}/v2/{name}/manifests/{tag}",
+                                         headers={"Accept": MANIFEST_TYPES})
+        with urllib.request.urlopen(request, timeout=10) as reply:
+            manifest = json.load(reply)
+        return manifest["config"]["size"] + sum(layer["size"] for layer in manifest["layers"])
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+
+def start_hosts(names: list[str], image: str, key: Path) -> dict[str, str]:
+    started_names.update(names)
+    return fleet.start(names, image, key)
+
+
+def remove_hosts(names: list[str]) -> None:
+    fleet.remove(names)
+    started_names.difference_update(names)
+
+
+def playbook(label: str, inv: dict[str, Any], forks: int, key: Path, *args: str) -> dict[str, Any]:
+    """Run site.yml against ``inv``, timing it and sampling the controller's memory."""
+    (STATE / "inventories").mkdir(parents=True, exist_ok=True)
+    (STATE / "logs").mkdir(parents=True, exist_ok=True)
+    inv_file = STATE / "inventories" / f"{label}.yml"
+    inv_file.write_text(yaml.safe_dump(inv, sort_keys=False))
+    control_dir = STATE / "cp" / label  # no SSH master reused across labs whose addresses repeat
+    control_dir.mkdir(parents=True, exist_ok=True)
+    env = {
+        **os.environ,
+        "ANSIBLE_CONFIG": str(PROJECT / "ansible.cfg"),
+        "ANSIBLE_FORKS": str(forks),
+        "ANSIBLE_PIPELINING": "True",
+        "ANSIBLE_SSH_ARGS": "-o ControlMaster=auto -o ControlPersist=60s -o PreferredAuthentications=publickey",
+        "ANSIBLE_SSH_CONTROL_PATH_DIR": str(control_dir),
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_FORCE_COLOR": "0",
+    }
+    log_file = STATE / "logs" / f"{label}.log"
+    loadavg = [round(x, 2) for x in os.getloadavg()]
+    command = ["ansible-playbook", "-i", str(inv_file), str(PROJECT / "site.yml"), *args]
+    with open(log_file, "w") as out:
+        begin = time.monotonic()
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=PROJECT)
+        with PeakSampler(process.pid) as sampler:
+            rc = process.wait()
+        seconds = time.monotonic() - begin
+    output = log_file.read_text()
+    if rc != 0:
+        raise RuntimeError(f"{label}: ansible-playbook failed (rc {rc}); log {log_file}:\n{output[-3000:]}")
+    recap = report.recap(output)
+    log(f"{label}: {seconds:.1f} s, changed={sum(h['changed'] for h in recap.values())}, "
+        f"peak RSS {sampler.peak_kib // 1024} MiB")
+    return {"seconds": round(seconds, 2), "recap": recap, "peak_rss_kib": sampler.peak_kib, "forks": forks,
+            "loadavg_before": loadavg}
+
+
+def timed_ssh_script(address: str, key: Path, script: Path, env: dict[str, str]) -> float:
+    assignments = [f"{name}={value}" for name, value in env.items()]
+    begin = time.monotonic()
+    subprocess.run(["ssh", "-i", str(key), "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
+                    "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", f"root@{address}",
+                    "env", *assignments, "bash", "-s"], stdin=script.open(), check=True, capture_output=True)
+    return round(time.monotonic() - begin, 2)
+
+
+def probe_in(host: str, url: str, token: str, *command: str) -> float:
+    """Seconds from running ``command`` on ``host`` until ``url`` answers there."""
+    out = fleet.exec_in(host, "python3", "-", url, "--token", token, "--", *command,
+                        input=(BENCH / "probe_ready.py").read_text())
+    return float(out.splitlines()[-1])
+
+
+def measure_single_host(image: str, key: Path, upstream: Upstream, gateway: str, trials: int) -> dict[str, Any]:
+    """Measures 1, 2 and 4a: labforge vs the floor on fresh hosts, re-run, unit vs docker run."""
+    registry, token = f"{gateway}:{UPSTREAM_PORT}", secrets.token_hex(16)
+    lab, floor = f"{PREFIX}single", f"{PREFIX}floor"
+    addresses = start_hosts([lab, floor], image, key)
+    inv = inventory.lab_inventory({lab: addresses[lab]}, registry, token, str(key))
+    # Side by side, so both see the same load on this shared machine (and the same apt mirror).
+    offset = upstream.offset()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        floor_run = pool.submit(timed_ssh_script, addresses[floor], key, BENCH / "floor.sh",
+                                {"REGISTRY": registry, "IMAGE": f"{registry}/{REPOSITORY}", "TOKEN": token})
+        converge = playbook("single-converge", inv, 2, key)
+        floor_s = floor_run.result()
+    log(f"floor script: {floor_s} s")
+    per_host = upstream.served_since(offset).bytes_by_client
+    rerun = playbook("single-rerun", inv, 2, key)
+
+    unit_s, run_s = [], []
+    image_ref = f"{registry}/{REPOSITORY}"
+    for _ in range(trials):
+        fleet.exec_in(lab, "systemctl", "stop", "labforge-jupyter@lab.service")
+        unit_s.append(probe_in(lab, "http://127.0.0.1:8888/api/status", token,
+                               "systemctl", "start", "labforge-jupyter@lab.service"))
+        fleet.exec_in(lab, "sh", "-c", "docker rm -f bench-raw 2>/dev/null || true")
+        # The same limits as the unit, so the difference is what the unit itself costs.
+        run_s.append(probe_in(lab, "http://127.0.0.1:8899/api/status", token,
+                              "docker", "run", "-d", "--name", "bench-raw", "--memory", "1g", "--memory-swap", "1g",
+                              "--cpus", "1", "-p", "127.0.0.1:8899:8888", "-e", f"JUPYTER_TOKEN={token}", image_ref))
+        fleet.exec_in(lab, "docker", "rm", "-f", "bench-raw")
+    log(f"time to ready: unit {unit_s}, docker run {run_s}")
+    remove_hosts([lab, floor])
+    return {
+        "converge_vs_floor": {"labforge_s": converge["seconds"], "floor_s": floor_s, "side_by_side": True,
+                              "loadavg_before": converge["loadavg_before"]},
+        "rerun": {"seconds": rerun["seconds"], "changed": sum(h["changed"] for h in rerun["recap"].values()),
+                  "loadavg_before": rerun["loadavg_before"]},
+        "time_to_ready": {"systemd_unit_s": unit_s, "docker_run_s": run_s},
+        "bytes_one_host_direct": {"labforge": per_host.get(addresses[lab], 0), "floor": per_host.get(addresses[floor], 0)},
+    }
+
+
+def measure_container_vs_vm(trials: int) -> dict[str, Any]:
+    """Measure 4b on this machine: a container and the rig's test guest, each until HTTP answers."""
+    fleet.sh("bash", "-c", f". {PROJECT}/tests/rig/lib.sh && apt_install qemu-system-x86 seabios")
+    guest = Path(fleet.sh("bash", str(PROJECT / "tests/rig/guest-image.sh")).splitlines()[-1])
+    name = f"{PREFIX}httpd"
+    container_s, vm_s, guest_uptime = [], [], []
+    console = STATE / "guest-console.log"
+    for _ in range(trials):
+        fleet.remove([name])
+        started_names.add(name)
+        began = time.monotonic()
+        fleet.sh("docker", "run", "-d", "--rm", "--name", name, "-p", f"127.0.0.1:{CONTAINER_PORT}:80", HELLO,
+                 "/bin/busybox", "httpd", "-f", "-p", "80", "-h", "/")
+        container_s.append(round(probe_ready.wait_ready(f"http://127.0.0.1:{CONTAINER_PORT}/", began,
+                                                        any_status=True, timeout=60), 3))
+        fleet.remove([name])
+
+        began = time.monotonic()
+        qemu = subprocess.Popen([
+            "qemu-system-x86_64", "-accel", "tcg", "-machine", "q35", "-m", "256", "-smp", "1",
+            "-display", "none", "-monitor", "none", "-serial", f"file:{console}",
+            "-kernel", str(guest / "vmlinuz"), "-initrd", str(guest / "initrd.img"), "-append", "console=ttyS0",
+            "-netdev", f"user,id=n0,hostfwd=tcp:127.0.0.1:{VM_PORT}-:80",
+            "-device", "virtio-net-pci,netdev=n0,romfile=",
+        ], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            vm_s.append(round(probe_ready.wait_ready(f"http://127.0.0.1:{VM_PORT}/", began,
+                                                     any_status=True, timeout=240), 3))
+        finally:
+            qemu.terminate()
+            qemu.wait(timeout=30)
+        guest_uptime.append(float(re.findall(r"LABFORGE-GUEST-READY .* uptime=([0-9.]+)", console.read_text())[-1]))
+    log(f"container {container_s} s, TCG guest {vm_s} s")
+    return {"container_s": container_s, "vm_s": vm_s, "accel": "tcg", "guest_uptime_at_ready_s": guest_uptime,
+            "container": "busybox httpd (the rig's hello image)", "vm": "the rig's test guest, busybox httpd"}
+
+
+def reset_mirror(name: str, address: str) -> None:
+    """Empty the mirror's cache, so each lab's first pull crosses from the upstream."""
+    fleet.exec_in(name, "sh", "-c", "systemctl stop docker-registry && rm -rf /var/lib/docker-registry/docker "
+                  "&& systemctl start docker-registry")
+    probe_ready.wait_ready(f"http://{address}:{MIRROR_PORT}/v2/", time.monotonic(), timeout=30)
+
+
+def mirror_served(name: str, since: float) -> int:
+    """Blob bytes the mirror served to the lab hosts since ``since`` (its access lines are in the journal)."""
+    lines = fleet.exec_in(name, "journalctl", "-u", "docker-registry", "-o", "cat", "--since", f"@{int(since)}")
+    return registry_log.served(lines.splitlines()).blob_bytes
+
+
+def measure_fleet(n: int, image: str, key: Path, upstream: Upstream, gateway: str,
+                  mirror: tuple[str, str] | None) -> dict[str, Any]:
+    names = [f"{PREFIX}h{i:02d}" for i in range(1, n + 1)]
+    addresses = start_hosts(names, image, key)
+    token = secrets.token_hex(16)
+    if mirror is not None:
+        reset_mirror(*mirror)
+        registry = f"{mirror[1]}:{MIRROR_PORT}"
+    else:
+        registry = f"{gateway}:{UPSTREAM_PORT}"
+    inv = inventory.lab_inventory(addresses, registry, token, str(key), mirror, f"{gateway}:{UPSTREAM_PORT}")
+    forks = n + (1 if mirror else 0)
+    label = f"fleet-{n}" + ("" if mirror else "-no-mirror")
+    since, offset = time.time(), upstream.offset()
+    converge = playbook(f"{label}-converge", inv, forks, key)
+    served = upstream.served_since(offset)
+    row: dict[str, Any] = {
+        "hosts": n, "forks": forks, "mirror": mirror is not None,
+        "converge_s": converge["seconds"], "peak_rss_kib": converge["peak_rss_kib"],
+        "loadavg_before": converge["loadavg_before"],
+        "upstream_bytes": served.blob_bytes, "upstream_blob_gets": served.blob_gets,
+        "upstream_clients": sorted(served.bytes_by_client),
+    }
+    if mirror is not None:
+        row["mirror_served_bytes"] = mirror_served(mirror[0], since)
+        rerun = playbook(f"{label}-rerun", inv, forks, key)
+        row.update(rerun_s=rerun["seconds"], rerun_changed=sum(h["changed"] for h in rerun["recap"].values()),
+                   rerun_peak_rss_kib=rerun["peak_rss_kib"])
+    remove_hosts(names)
+    return row
+
+
+def save_partial(raw: dict[str, Any]) -> None:
+    """What is measured so far, so a run that fails late still leaves its figures."""
+    (STATE / "partial.json").write_text(json.dumps(raw, indent=2) + "\n")
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    load_start = os.getloadavg()
+    began, started = time.monotonic(), datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    raw: dict[str, Any] = {"started": started, "commit": fleet.sh("git", "-C", str(PROJECT), "rev-parse", "--short",
+                                                                    "HEAD"),
+                           "machine": machine(load_start), "settings": vars(args).copy()}
+    raw["settings"]["out"] = str(args.out)
+    key, image, gateway = fleet.ssh_key(), fleet.host_image(), fleet.gateway()
+    log(f"lab host image {image}; hosts reach this machine at {gateway}")
+    upstream = Upstream()
+    upstream.start()
+    try:
+        image_bytes = upstream.image_bytes()
+        raw["image"] = {"reference": REPOSITORY, "compressed_bytes": image_bytes}
+        raw["container_vs_vm"] = measure_container_vs_vm(args.trials)
+        raw.update(measure_single_host(image, key, upstream, gateway, args.trials))
+        save_partial(raw)
+
+        mirror_name = f"{PREFIX}mirror"
+        mirror_address = start_hosts([mirror_name], image, key)[mirror_name]
+        mirror_inv = inventory.lab_inventory({}, "", "", str(key), (mirror_name, mirror_address),
+                                             f"{gateway}:{UPSTREAM_PORT}")
+        raw["mirror_host_converge_s"] = playbook("mirror-converge", mirror_inv, 1, key)["seconds"]
+        mirror = (mirror_name, mirror_address)
+        raw["fleet"] = []
+        for n in args.sizes:
+            raw["fleet"].append(measure_fleet(n, image, key, upstream, gateway, mirror))
+            save_partial(raw)
+        if args.without_mirror_hosts:
+            n = args.without_mirror_hosts
+            without = measure_fleet(n, image, key, upstream, gateway, None)
+            with_row = next((row for row in raw["fleet"] if row["hosts"] == n), None)
+            raw["fleet_without_mirror"] = without
+            raw["mirror"] = {"hosts": n, "image_bytes": image_bytes, "without_bytes": without["upstream_bytes"],
+                             "with_bytes": with_row["upstream_bytes"] if with_row else None,
+                             "without_converge_s": without["converge_s"],
+                             "with_converge_s": with_row["converge_s"] if with_row else None}
+        remove_hosts([mirror_name])
+    finally:
+        upstream.stop()
+        remove_hosts(sorted(started_names))
+    raw["machine"]["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
+    raw["duration_s"] = round(time.monotonic() - began)
+    return raw
+
+
+def sizes(text: str) -> list[int]:
+    values = [int(part) for part in text.split(",")]
+    if not values or values[0] != 1 or any(v < 1 for v in values):
+        raise argparse.ArgumentTypeError("a comma-separated list of host counts starting with 1, e.g. 1,4,8,16")
+    return values
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=sizes, default=[1, 4, 8, 16], help="fleet sizes (default 1,4,8,16)")
+    parser.add_argument("--without-mirror-hosts", type=int, default=4,
+                        help="fleet size of the run without the mirror (0: skip; default 4)")
+    parser.add_argument("--trials", type=int, default=3, help="repeats of the time-to-ready measures (default 3)")
+    parser.add_argument("--out", type=Path, default=BENCH / "results", help="where the results go")
+    args = parser.parse_args()
+    raw = run(args)
+    summary = report.summarise(raw)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "latest.json").write_text(json.dumps({**raw, "summary": summary}, indent=2) + "\n")
+    (args.out / "latest.md").write_text(report.markdown(raw, summary))
+    fleet_plot(raw, summary, args.out / "fleet-scaling.png")
+    print((args.out / "latest.md").read_text())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,95 @@
+"""The bench's ratios, targets and Markdown table, from made-up measurements."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+
+from labforge_bench.inventory import lab_inventory  # noqa: E402
+from labforge_bench.report import markdown, ratio, recap, summarise  # noqa: E402
+
+RAW = {
+    "started": "2026-11-23T07:00:00+00:00",
+    "commit": "abc1234",
+    "duration_s": 2400,
+    "machine": {"cores": 2, "memory_gib": 23.5, "kernel": "6.1.0", "loadavg_start": [0.1, 0.2, 0.3],
+                "loadavg_end": [1.0, 1.1, 1.2]},
+    "converge_vs_floor": {"labforge_s": 130.0, "floor_s": 100.0},
+    "rerun": {"seconds": 16.0, "changed": 0},
+    "time_to_ready": {"systemd_unit_s": [3.3, 3.1, 9.0], "docker_run_s": [3.0, 2.9, 3.0]},
+    "container_vs_vm": {"container_s": [0.5, 0.4, 0.6], "vm_s": [10.0, 9.0, 11.0], "accel": "tcg"},
+    "mirror": {"hosts": 4, "image_bytes": 100_000_000, "without_bytes": 400_000_000, "with_bytes": 100_000_000},
+    "fleet": [
+        {"hosts": 1, "forks": 2, "converge_s": 100.0, "rerun_s": 10.0, "rerun_changed": 0,
+         "peak_rss_kib": 102400, "upstream_bytes": 100_000_000},
+        {"hosts": 4, "forks": 5, "converge_s": 150.0, "rerun_s": 12.0, "rerun_changed": 0,
+         "peak_rss_kib": 204800, "upstream_bytes": 100_000_000},
+    ],
+}
+
+
+def test_ratios_and_targets_follow_the_measurements():
+    summary = summarise(RAW)
+    assert summary["converge_vs_floor"] == {"ratio": 1.3, "target": 1.25, "met": False}
+    assert summary["rerun"]["met"] is False
+    assert summary["time_to_ready"]["ratio"] == 1.1  # medians 3.3 / 3.0: the 9.0 outlier does not count
+    assert summary["time_to_ready"]["met"] is True
+    assert summary["container_vs_vm"]["ratio"] == 20.0
+    assert summary["mirror"] == {"without_per_image": 4.0, "with_per_image": 1.0, "flat_in_hosts": True}
+    assert summary["fleet"] == [
+        {"hosts": 1, "converge_ratio": 1.0, "rerun_ratio": 1.0},
+        {"hosts": 4, "converge_ratio": 1.5, "rerun_ratio": 1.2},
+    ]
+
+
+def test_a_rerun_that_changes_something_misses_even_when_fast():
+    assert summarise({"rerun": {"seconds": 5.0, "changed": 1}})["rerun"]["met"] is False
+    assert summarise({"rerun": {"seconds": 5.0, "changed": 0}})["rerun"]["met"] is True
+
+
+def test_markdown_shows_each_measure_and_every_fleet_row():
+    text = markdown(RAW, summarise(RAW))
+    assert "2 cores, 23.5 GiB, kernel 6.1.0" in text
+    assert "130 s vs 100 s = **1.30x** | <= 1.25x | **missed**" in text
+    assert "| 4 | 5 | 150 s | 1.50 | 12.0 s | 1.20 | 0 | 200 MiB | 100.0 MB |" in text
+    assert "400.0 MB (4.0x the image) vs 100.0 MB (1.0x)" in text
+    assert "TCG guest" in text
+
+
+def test_ratio_refuses_a_zero_denominator():
+    with pytest.raises(ValueError, match="divide by 0"):
+        ratio(1.0, 0)
+
+
+def test_recap_reads_each_host():
+    output = (
+        "PLAY RECAP *****\n"
+        "labforge-bench-h01         : ok=60   changed=0    unreachable=0    failed=0    skipped=9\n"
+        "labforge-bench-mirror      : ok=12   changed=2    unreachable=0    failed=0    skipped=1\n"
+    )
+    assert recap(output) == {
+        "labforge-bench-h01": {"ok": 60, "changed": 0, "unreachable": 0, "failed": 0},
+        "labforge-bench-mirror": {"ok": 12, "changed": 2, "unreachable": 0, "failed": 0},
+    }
+
+
+def test_inventory_names_the_mirror_in_the_image_reference():
+    inv = lab_inventory({"h1": "10.0.0.2"}, "10.0.0.9:5000", "t" * 32, "/k", ("m", "10.0.0.9"), "10.0.0.1:5001")
+    children = inv["all"]["children"]
+    assert children["jupyter_hosts"]["vars"]["jupyter_image"] == "10.0.0.9:5000/labforge/jupyter-test:2"
+    assert children["container_hosts"]["vars"]["docker_engine_insecure_registries"] == ["10.0.0.9:5000"]
+    assert children["registry_mirror_hosts"]["vars"] == {
+        "registry_mirror_upstream": "http://10.0.0.1:5001",
+        "registry_mirror_prefetch": ["labforge/jupyter-test:2"],
+    }
+    assert children["container_hosts"]["hosts"] == {"h1": {"ansible_host": "10.0.0.2"}}
+    assert "registry_mirror_hosts" not in lab_inventory({}, "r:1", "t", "/k")["all"]["children"]
+
+
+def test_mirror_bytes_that_grow_with_the_fleet_are_not_once_per_lab():
+    raw = {**RAW, "fleet": [dict(RAW["fleet"][0]), dict(RAW["fleet"][1], upstream_bytes=300_000_000)]}
+    assert summarise(raw)["mirror"]["flat_in_hosts"] is False
