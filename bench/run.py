@@ -49,6 +49,9 @@ HELLO = f"{RIG_REGISTRY}/labforge/hello:1"
 MANIFEST_TYPES = "application/vnd.docker.distribution.manifest.v2+json,application/vnd.oci.image.manifest.v1+json"
 VM_PORT, CONTAINER_PORT = 18081, 18080
 
+MEASURES = ("vm", "single", "fleet")
+PROFILE = False  # --profile: per-task times in the playbook logs (adds a little to each task)
+
 started_names: set[str] = set()
 
 
@@ -149,6 +152,8 @@ def playbook(label: str, inv: dict[str, Any], forks: int, key: Path, *args: str)
         "ANSIBLE_NOCOLOR": "1",
         "ANSIBLE_FORCE_COLOR": "0",
     }
+    if PROFILE:
+        env["ANSIBLE_CALLBACKS_ENABLED"] = "ansible.posix.profile_tasks"
     log_file = STATE / "logs" / f"{label}.log"
     loadavg = [round(x, 2) for x in os.getloadavg()]
     command = ["ansible-playbook", "-i", str(inv_file), str(PROJECT / "site.yml"), *args]
@@ -185,21 +190,40 @@ def probe_in(host: str, url: str, token: str, *command: str) -> float:
 
 
 def measure_single_host(image: str, key: Path, upstream: Upstream, gateway: str, trials: int) -> dict[str, Any]:
-    """Measures 1, 2 and 4a: labforge vs the floor on fresh hosts, re-run, unit vs docker run."""
-    registry, token = f"{gateway}:{UPSTREAM_PORT}", secrets.token_hex(16)
+    """Measures 1, 2 and 4a: labforge vs the floor on fresh hosts, re-run, unit vs docker run.
+
+    Each trial starts two fresh hosts and runs the floor and site.yml one after the other, each
+    with the whole machine (the order alternates, so a drift in the machine's speed does not
+    favour one); the medians are compared."""
+    registry = f"{gateway}:{UPSTREAM_PORT}"
     lab, floor = f"{PREFIX}single", f"{PREFIX}floor"
-    addresses = start_hosts([lab, floor], image, key)
-    inv = inventory.lab_inventory({lab: addresses[lab]}, registry, token, str(key))
-    # Side by side, so both see the same load on this shared machine (and the same apt mirror).
-    offset = upstream.offset()
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        floor_run = pool.submit(timed_ssh_script, addresses[floor], key, BENCH / "floor.sh",
-                                {"REGISTRY": registry, "IMAGE": f"{registry}/{REPOSITORY}", "TOKEN": token})
-        converge = playbook("single-converge", inv, 2, key)
-        floor_s = floor_run.result()
-    log(f"floor script: {floor_s} s")
-    per_host = upstream.served_since(offset).bytes_by_client
-    rerun = playbook("single-rerun", inv, 2, key)
+    floor_runs: list[float] = []
+    converges: list[dict[str, Any]] = []
+    bytes_direct: dict[str, int] = {}
+    for trial in range(trials):
+        token = secrets.token_hex(16)
+        addresses = start_hosts([lab, floor], image, key)
+        inv = inventory.lab_inventory({lab: addresses[lab]}, registry, token, str(key))
+        offset = upstream.offset()
+
+        def run_floor() -> None:
+            floor_runs.append(timed_ssh_script(addresses[floor], key, BENCH / "floor.sh",
+                                               {"REGISTRY": registry, "IMAGE": f"{registry}/{REPOSITORY}",
+                                                "TOKEN": token}))
+
+        def run_labforge() -> None:
+            converges.append(playbook(f"single-converge-{trial + 1}", inv, 2, key))
+
+        for step in (run_floor, run_labforge) if trial % 2 == 0 else (run_labforge, run_floor):
+            step()
+        log(f"trial {trial + 1}: floor {floor_runs[-1]} s, labforge {converges[-1]['seconds']} s")
+        if trial == 0:
+            per_host = upstream.served_since(offset).bytes_by_client
+            bytes_direct = {"labforge": per_host.get(addresses[lab], 0), "floor": per_host.get(addresses[floor], 0)}
+        if trial < trials - 1:
+            remove_hosts([lab, floor])
+
+    reruns = [playbook(f"single-rerun-{trial + 1}", inv, 2, key) for trial in range(trials)]
 
     unit_s, run_s = [], []
     image_ref = f"{registry}/{REPOSITORY}"
@@ -215,13 +239,17 @@ def measure_single_host(image: str, key: Path, upstream: Upstream, gateway: str,
         fleet.exec_in(lab, "docker", "rm", "-f", "bench-raw")
     log(f"time to ready: unit {unit_s}, docker run {run_s}")
     remove_hosts([lab, floor])
+    labforge_runs = [c["seconds"] for c in converges]
+    rerun_runs = [r["seconds"] for r in reruns]
     return {
-        "converge_vs_floor": {"labforge_s": converge["seconds"], "floor_s": floor_s, "side_by_side": True,
-                              "loadavg_before": converge["loadavg_before"]},
-        "rerun": {"seconds": rerun["seconds"], "changed": sum(h["changed"] for h in rerun["recap"].values()),
-                  "loadavg_before": rerun["loadavg_before"]},
+        "converge_vs_floor": {"labforge_s": report.median(labforge_runs), "floor_s": report.median(floor_runs),
+                              "labforge_runs_s": labforge_runs, "floor_runs_s": floor_runs, "side_by_side": False,
+                              "loadavg_before": converges[0]["loadavg_before"]},
+        "rerun": {"seconds": report.median(rerun_runs), "runs_s": rerun_runs,
+                  "changed": max(sum(h["changed"] for h in r["recap"].values()) for r in reruns),
+                  "loadavg_before": reruns[0]["loadavg_before"]},
         "time_to_ready": {"systemd_unit_s": unit_s, "docker_run_s": run_s},
-        "bytes_one_host_direct": {"labforge": per_host.get(addresses[lab], 0), "floor": per_host.get(addresses[floor], 0)},
+        "bytes_one_host_direct": bytes_direct,
     }
 
 
@@ -307,6 +335,31 @@ def measure_fleet(n: int, image: str, key: Path, upstream: Upstream, gateway: st
     return row
 
 
+def measure_fleets(args: argparse.Namespace, image: str, image_bytes: int, key: Path, upstream: Upstream,
+                   gateway: str, raw: dict[str, Any]) -> None:
+    """Measure 3: the fleets through the lab's mirror, and one fleet straight from the upstream."""
+    mirror_name = f"{PREFIX}mirror"
+    mirror_address = start_hosts([mirror_name], image, key)[mirror_name]
+    mirror_inv = inventory.lab_inventory({}, "", "", str(key), (mirror_name, mirror_address),
+                                         f"{gateway}:{UPSTREAM_PORT}")
+    raw["mirror_host_converge_s"] = playbook("mirror-converge", mirror_inv, 1, key)["seconds"]
+    mirror = (mirror_name, mirror_address)
+    raw["fleet"] = []
+    for n in args.sizes:
+        raw["fleet"].append(measure_fleet(n, image, key, upstream, gateway, mirror))
+        save_partial(raw)
+    if args.without_mirror_hosts:
+        n = args.without_mirror_hosts
+        without = measure_fleet(n, image, key, upstream, gateway, None)
+        with_row = next((row for row in raw["fleet"] if row["hosts"] == n), None)
+        raw["fleet_without_mirror"] = without
+        raw["mirror"] = {"hosts": n, "image_bytes": image_bytes, "without_bytes": without["upstream_bytes"],
+                         "with_bytes": with_row["upstream_bytes"] if with_row else None,
+                         "without_converge_s": without["converge_s"],
+                         "with_converge_s": with_row["converge_s"] if with_row else None}
+    remove_hosts([mirror_name])
+
+
 def save_partial(raw: dict[str, Any]) -> None:
     """What is measured so far, so a run that fails late still leaves its figures."""
     (STATE / "partial.json").write_text(json.dumps(raw, indent=2) + "\n")
@@ -326,30 +379,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     try:
         image_bytes = upstream.image_bytes()
         raw["image"] = {"reference": REPOSITORY, "compressed_bytes": image_bytes}
-        raw["container_vs_vm"] = measure_container_vs_vm(args.trials)
-        raw.update(measure_single_host(image, key, upstream, gateway, args.trials))
-        save_partial(raw)
-
-        mirror_name = f"{PREFIX}mirror"
-        mirror_address = start_hosts([mirror_name], image, key)[mirror_name]
-        mirror_inv = inventory.lab_inventory({}, "", "", str(key), (mirror_name, mirror_address),
-                                             f"{gateway}:{UPSTREAM_PORT}")
-        raw["mirror_host_converge_s"] = playbook("mirror-converge", mirror_inv, 1, key)["seconds"]
-        mirror = (mirror_name, mirror_address)
-        raw["fleet"] = []
-        for n in args.sizes:
-            raw["fleet"].append(measure_fleet(n, image, key, upstream, gateway, mirror))
+        if "vm" in args.measures:
+            raw["container_vs_vm"] = measure_container_vs_vm(args.trials)
+        if "single" in args.measures:
+            raw.update(measure_single_host(image, key, upstream, gateway, args.trials))
             save_partial(raw)
-        if args.without_mirror_hosts:
-            n = args.without_mirror_hosts
-            without = measure_fleet(n, image, key, upstream, gateway, None)
-            with_row = next((row for row in raw["fleet"] if row["hosts"] == n), None)
-            raw["fleet_without_mirror"] = without
-            raw["mirror"] = {"hosts": n, "image_bytes": image_bytes, "without_bytes": without["upstream_bytes"],
-                             "with_bytes": with_row["upstream_bytes"] if with_row else None,
-                             "without_converge_s": without["converge_s"],
-                             "with_converge_s": with_row["converge_s"] if with_row else None}
-        remove_hosts([mirror_name])
+        if "fleet" in args.measures:
+            measure_fleets(args, image, image_bytes, key, upstream, gateway, raw)
     finally:
         upstream.stop()
         remove_hosts(sorted(started_names))
@@ -365,20 +401,36 @@ def sizes(text: str) -> list[int]:
     return values
 
 
+def measures(text: str) -> list[str]:
+    values = [part.strip() for part in text.split(",") if part.strip()]
+    unknown = sorted(set(values) - set(MEASURES))
+    if not values or unknown:
+        raise argparse.ArgumentTypeError(f"a comma-separated list of {', '.join(MEASURES)}; got {text!r}")
+    return values
+
+
 def main() -> int:
+    global PROFILE
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=sizes, default=[1, 4, 8, 16], help="fleet sizes (default 1,4,8,16)")
     parser.add_argument("--without-mirror-hosts", type=int, default=4,
                         help="fleet size of the run without the mirror (0: skip; default 4)")
     parser.add_argument("--trials", type=int, default=3, help="repeats of the time-to-ready measures (default 3)")
+    parser.add_argument("--measures", type=measures, default=list(MEASURES),
+                        help="which measures to run: vm (container vs guest), single (converge vs floor, re-run, "
+                             "unit vs docker run), fleet (fleet scaling and the mirror); default all")
+    parser.add_argument("--profile", action="store_true",
+                        help="per-task times (profile_tasks) in the playbook logs under .rig/bench/logs")
     parser.add_argument("--out", type=Path, default=BENCH / "results", help="where the results go")
     args = parser.parse_args()
+    PROFILE = args.profile
     raw = run(args)
     summary = report.summarise(raw)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "latest.json").write_text(json.dumps({**raw, "summary": summary}, indent=2) + "\n")
     (args.out / "latest.md").write_text(report.markdown(raw, summary))
-    fleet_plot(raw, summary, args.out / "fleet-scaling.png")
+    if raw.get("fleet"):
+        fleet_plot(raw, summary, args.out / "fleet-scaling.png")
     print((args.out / "latest.md").read_text())
     return 0
 

@@ -12,7 +12,7 @@ if _PLUGIN_DIR not in sys.path:
     sys.path.append(_PLUGIN_DIR)
 
 from labforge_filters.errors import ansible_filter_map  # noqa: E402
-from labforge_filters.inventory import labforge_unknown_vars  # noqa: E402
+from labforge_filters.inventory import labforge_role_specs, labforge_unknown_vars  # noqa: E402
 
 DOCUMENTATION = r"""
 name: labforge_unknown_vars
@@ -25,11 +25,14 @@ description:
     (such as C(docker_engine_) or C(jupyter_)) but that no role documents in its argument specs, each
     with the closest documented name as a suggestion. A misspelled variable is otherwise silently ignored
     and the role's default applies.
+  - >-
+    C(labforge_role_specs) returns the argument spec files (C(meta/argument_specs.yml)) of the roles in a
+    directory, sorted, read on the controller: where C(known) and C(prefixes) come from.
 options:
   _input:
-    description: C(labforge_unknown_vars) takes the host's variable names.
-    type: list
-    elements: str
+    description: >-
+      C(labforge_unknown_vars) takes the host's variable names; C(labforge_role_specs) the roles directory.
+    type: raw
     required: true
   known:
     description: Positional argument of C(labforge_unknown_vars), every variable the roles document.
@@ -49,13 +52,18 @@ EXAMPLES = r"""
     msg: "{{ ['jupyter_instance', 'jupyter_image'] | labforge_unknown_vars(['jupyter_instances', 'jupyter_image'], ['jupyter_']) }}"
   # => [{"name": "jupyter_instance", "suggestion": "jupyter_instances",
   #      "text": "jupyter_instance (did you mean jupyter_instances?)"}]
+
+- name: The roles' argument specs
+  ansible.builtin.debug:
+    msg: "{{ role_path | dirname | labforge_role_specs }}"
+  # => ["/srv/labforge/roles/docker_engine/meta/argument_specs.yml", ...]
 """
 
 RETURN = r"""
 _value:
   description: >-
     C(labforge_unknown_vars) returns a list of mappings with C(name), C(suggestion) (empty when none is close)
-    and C(text), the two in a phrase for a message.
+    and C(text), the two in a phrase for a message. C(labforge_role_specs) returns a list of paths.
   type: list
   elements: dict
 """
@@ -63,4 +71,5 @@ _value:
 
 class FilterModule:
     def filters(self) -> dict[str, Callable[..., Any]]:
-        return ansible_filter_map({"labforge_unknown_vars": labforge_unknown_vars})
+        return ansible_filter_map({"labforge_unknown_vars": labforge_unknown_vars,
+                                   "labforge_role_specs": labforge_role_specs})

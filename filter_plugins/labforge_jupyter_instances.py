@@ -13,7 +13,6 @@ if _PLUGIN_DIR not in sys.path:
 
 from labforge_filters.errors import ansible_filter_map  # noqa: E402
 from labforge_filters.jupyter_instances import (  # noqa: E402
-    jupyter_config_hashes,
     jupyter_instances_check,
     ss_listeners,
 )
@@ -37,16 +36,12 @@ description:
     and an instance with no way (or more than one way) to authenticate. A port held by C(dockerd) or C(docker-proxy)
     for the same instance in the previous plan is the instance itself, not a clash.
   - >-
-    C(jupyter_config_hashes) reads the results of a slurp loop over the instances' server config files
-    and returns the password hash each has now, for the C(previous_hashes) argument.
-  - >-
     C(ss_listeners) turns the output of C(ss -Hltnp) into the C(busy_ports) list, each listening port
     with the program that holds it.
 options:
   _input:
     description: >-
-      C(jupyter_instances_check) takes the list C(jupyter_instances); C(ss_listeners) the text ss printed;
-      C(jupyter_config_hashes) the results of the slurp loop.
+      C(jupyter_instances_check) takes the list C(jupyter_instances); C(ss_listeners) the text ss printed.
     type: list
     elements: dict
     required: true
@@ -72,13 +67,9 @@ EXAMPLES = r"""
 - name: Check the instances before anything changes
   ansible.builtin.set_fact:
     __jupyter_instances: >-
-      {{ jupyter_instances | jupyter_instances_check(__jupyter_defaults, __previous_ports, __busy_ports, __hashes) }}
+      {{ jupyter_instances | jupyter_instances_check(__jupyter_defaults, __previous_ports, __busy_ports, __jupyter_host.password_hashes) }}
   # [{name: alice, token: ..., port: 8900}] => [{name: alice, port: 8900, unit: "labforge-jupyter@alice.service",
   #   container: labforge-jupyter-alice, image: {...}, memory: 2147483648, auth: token, ...}]
-
-- name: Password hashes in place
-  ansible.builtin.set_fact:
-    __hashes: "{{ __slurped_configs.results | jupyter_config_hashes }}"
 
 - name: Listening ports of other programs
   ansible.builtin.set_fact:
@@ -91,7 +82,6 @@ _value:
   description:
     - C(jupyter_instances_check) returns the instances, checked and completed, in their order.
     - C(ss_listeners) returns a list of mappings with C(port) (an integer) and C(process) (a name).
-    - C(jupyter_config_hashes) returns a mapping of instance name to password hash.
   type: list
   elements: dict
 """
@@ -103,6 +93,5 @@ class FilterModule:
             {
                 "jupyter_instances_check": jupyter_instances_check,
                 "ss_listeners": ss_listeners,
-                "jupyter_config_hashes": jupyter_config_hashes,
             }
         )

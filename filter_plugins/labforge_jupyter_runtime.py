@@ -14,9 +14,14 @@ if _PLUGIN_DIR not in sys.path:
 from labforge_filters.errors import ansible_filter_map  # noqa: E402
 from labforge_filters.jupyter_runtime import (  # noqa: E402
     jupyter_deployed,
+    jupyter_host_queries,
     jupyter_image_digest_ref,
+    jupyter_images_missing,
+    jupyter_instance_files,
     jupyter_instance_tokens,
+    jupyter_ready_checks,
     jupyter_server_config,
+    jupyter_volumes_missing,
 )
 
 DOCUMENTATION = r"""
@@ -25,7 +30,7 @@ short_description: Server config, tokens and pinned image of Jupyter instances
 version_added: 0.1.0
 author: labforge maintainers
 description:
-  - This file holds four filters over instances checked by C(jupyter_instances_check).
+  - This file holds seven filters over Jupyter instances, most of them checked by C(jupyter_instances_check).
   - >-
     C(jupyter_instance_tokens) maps each token or token-file instance to its token, reading token
     files from the results of a slurp loop; a file that does not hold one usable token fails naming
@@ -37,7 +42,28 @@ description:
   - >-
     C(jupyter_image_digest_ref) returns the reference a unit runs - the image pinned by its registry
     digest, or its image ID when it has no digest, or the name as given when the image is not present
-    (check mode) - from docker_image_info's C(images).
+    (check mode) - from a list of inspected images (C(docker image inspect), docker_image_info's C(images)).
+  - >-
+    C(jupyter_images_missing) returns the image names of the instances that no inspected image is:
+    what a pull with the policy C(missing) has to fetch.
+  - >-
+    C(jupyter_ready_checks) returns what the role's C(jupyter_ready) module asks each instance - its
+    C(/api/status) with its C(token), or C(/api) for an instance with a password.
+  - >-
+    C(jupyter_volumes_missing) returns the named volumes of the instances that no inspected volume is,
+    each once with the label C(org.labforge.instance), for the role's C(jupyter_docker) module.
+  - >-
+    C(jupyter_host_queries) returns what the role's C(jupyter_host_info) module reads for
+    C(jupyter_instances) as given, before they are checked - C(images) and C(volumes) of the instances
+    that are not absent (the role's default image and the C(jupyter-NAME) volume where an instance names
+    none), every instance's C(units), the C(password_instances) and the C(token_files); malformed
+    entries are skipped, for C(jupyter_instances_check) to report.
+  - >-
+    C(jupyter_instance_files) returns what the role writes for its running instances, for the
+    C(labforge_files) module - C(directories) (each instance's settings directory, and the top of its
+    notebook storage owned by the notebook user with setgid), C(files) (instance.env with the unit's
+    settings and the pinned image, container.env with the extra environment) and C(secret_files) (the
+    server config, mode 0600, owned by the notebook user) - the settings with the instance's name as C(key).
   - >-
     C(jupyter_deployed) maps each instance to the image it asks for and the reference it runs, for the
     record the role keeps on the host.
@@ -47,7 +73,9 @@ options:
       - C(jupyter_instance_tokens) takes the checked instances.
       - C(jupyter_server_config) takes one checked instance.
       - C(jupyter_image_digest_ref) takes the C(images) list of community.docker.docker_image_info.
-      - C(jupyter_deployed) takes the checked instances.
+      - C(jupyter_deployed), C(jupyter_instance_files), C(jupyter_ready_checks) take the checked instances.
+      - C(jupyter_images_missing) takes the list of inspected images; C(jupyter_volumes_missing) the inspected volumes.
+      - C(jupyter_host_queries) takes C(jupyter_instances) as given.
     type: raw
     required: true
   token_file_results:
@@ -55,15 +83,41 @@ options:
     type: list
     elements: dict
   tokens:
-    description: Positional argument of C(jupyter_server_config), the mapping C(jupyter_instance_tokens) returned.
+    description: >-
+      Positional argument of C(jupyter_server_config), C(jupyter_instance_files) and C(jupyter_ready_checks), the mapping
+      C(jupyter_instance_tokens) returned.
     type: dict
   image:
     description: Positional argument of C(jupyter_image_digest_ref), the instance's parsed image (its C(image) field).
     type: dict
   images:
-    description: Positional argument of C(jupyter_deployed), the C(images) list of docker_image_info.
+    description: >-
+      Positional argument of C(jupyter_deployed) and C(jupyter_instance_files), the inspected images.
     type: list
     elements: dict
+  instances:
+    description: Positional argument of C(jupyter_images_missing) and C(jupyter_volumes_missing), the checked instances.
+    type: list
+    elements: dict
+  default_image:
+    description: Positional argument of C(jupyter_host_queries), the image of an instance that names none.
+    type: str
+  volumes:
+    description: Positional argument of C(jupyter_instance_files), the inspected named volumes (C(docker volume inspect)).
+    type: list
+    elements: dict
+  config_dir:
+    description: Positional argument of C(jupyter_instance_files), the role's configuration directory.
+    type: str
+  uid:
+    description: Positional argument of C(jupyter_instance_files), the owner of the server configs and the notebook storage.
+    type: int
+  gid:
+    description: Positional argument of C(jupyter_instance_files), the group of the notebook storage.
+    type: int
+  header:
+    description: Optional argument of C(jupyter_instance_files), a comment block at the top of the env files.
+    type: str
 """
 
 EXAMPLES = r"""
@@ -88,6 +142,30 @@ EXAMPLES = r"""
   ansible.builtin.debug:
     msg: "{{ __instances | jupyter_deployed(__image_info.images) }}"
   # => {alice: {image: "quay.io/jupyter/minimal-notebook:2025-10-20", runs: "quay.io/jupyter/minimal-notebook@sha256:..."}}
+
+- name: Pull and create what is not on the host
+  jupyter_docker:
+    images: "{{ __host.images | jupyter_images_missing(__instances) }}"
+    volumes: "{{ __host.volumes | jupyter_volumes_missing(__instances) }}"
+
+- name: What to read from the host before the instances are checked
+  ansible.builtin.debug:
+    msg: "{{ jupyter_instances | jupyter_host_queries(jupyter_image) }}"
+  # => {images: ["quay.io/jupyter/minimal-notebook:2025-10-20"], volumes: [jupyter-alice],
+  #     units: ["labforge-jupyter@alice.service"], password_instances: [], token_files: []}
+
+- name: Every file of the instances in one module call
+  labforge_files:
+    directories: "{{ __layout.directories }}"
+    files: "{{ __layout.files }}"
+    secret_files: "{{ __layout.secret_files }}"
+  vars:
+    __layout: "{{ __instances | jupyter_instance_files(__tokens, __images, __volumes, '/etc/labforge/jupyter', 1000, 100) }}"
+
+- name: Wait until the instances answer
+  jupyter_ready:
+    instances: "{{ __instances | jupyter_ready_checks(__tokens) }}"
+  # [{name: alice, url: "http://127.0.0.1:8888/api/status", token: ...}, {name: bob, url: "http://127.0.0.1:8900/bob/api"}]
 """
 
 RETURN = r"""
@@ -97,6 +175,11 @@ _value:
     - C(jupyter_server_config) returns the settings as a mapping, ready for to_nice_json.
     - C(jupyter_image_digest_ref) returns a string, an image reference or ID.
     - C(jupyter_deployed) returns a mapping of instance name to a mapping with C(image) and C(runs).
+    - C(jupyter_images_missing) returns a list of image references.
+    - C(jupyter_volumes_missing) returns a list of mappings with C(name) and C(labels).
+    - C(jupyter_ready_checks) returns a list of mappings with C(name), C(url) and, for a token instance, C(token).
+    - C(jupyter_host_queries) returns a mapping of lists of images, volumes, units, instance names and paths.
+    - C(jupyter_instance_files) returns a mapping with the lists C(directories), C(files) and C(secret_files).
   type: raw
 """
 
@@ -109,5 +192,10 @@ class FilterModule:
                 "jupyter_server_config": jupyter_server_config,
                 "jupyter_image_digest_ref": jupyter_image_digest_ref,
                 "jupyter_deployed": jupyter_deployed,
+                "jupyter_images_missing": jupyter_images_missing,
+                "jupyter_host_queries": jupyter_host_queries,
+                "jupyter_volumes_missing": jupyter_volumes_missing,
+                "jupyter_ready_checks": jupyter_ready_checks,
+                "jupyter_instance_files": jupyter_instance_files,
             }
         )

@@ -109,15 +109,17 @@ def markdown(raw: Mapping[str, Any], summary: Mapping[str, Any]) -> str:
     ]
     if "converge_vs_floor" in raw:
         m, s = raw["converge_vs_floor"], summary["converge_vs_floor"]
+        runs = f" (median of {len(m['labforge_runs_s'])})" if "labforge_runs_s" in m else ""
         lines.append(
-            f"| converge of a fresh host (engine + one Jupyter, ready) vs a plain script | "
+            f"| converge of a fresh host (engine + one Jupyter, ready) vs a plain script{runs} | "
             f"{m['labforge_s']:.0f} s vs {m['floor_s']:.0f} s = **{s['ratio']:.2f}x** | "
             f"<= {s['target']}x | {_met(s['met'])} |"
         )
     if "rerun" in raw:
         m, s = raw["rerun"], summary["rerun"]
+        runs = f" (median of {len(m['runs_s'])})" if "runs_s" in m else ""
         lines.append(
-            f"| idempotent re-run, one host | {m['seconds']:.1f} s, changed={m['changed']} | "
+            f"| idempotent re-run, one host{runs} | {m['seconds']:.1f} s, changed={m['changed']} | "
             f"< {s['target_s']:.0f} s, changed=0 | {_met(s['met'])} |"
         )
     if "time_to_ready" in raw:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import difflib
+import glob
+import os
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -34,6 +36,15 @@ def labforge_unknown_vars(names: object, known: object, prefixes: object) -> lis
         text = f"{name} (did you mean {suggestion}?)" if suggestion else name
         findings.append({"name": name, "suggestion": suggestion, "text": text})
     return findings
+
+
+def labforge_role_specs(roles_dir: object) -> list[str]:
+    """The argument spec files (meta/argument_specs.yml) of the roles in ``roles_dir``, sorted:
+    where the preflight learns every labforge variable. Read on the controller, so the preflight
+    needs no module round trip for it."""
+    if not isinstance(roles_dir, str) or not os.path.isdir(roles_dir):
+        raise LabforgeFilterError(f"expected the roles directory, got {got(roles_dir)}")
+    return sorted(glob.glob(os.path.join(glob.escape(roles_dir), "*", "meta", "argument_specs.yml")))
 
 
 class FilterModule:

@@ -8,9 +8,7 @@ normalised, the memory in bytes and the password hashed.
 
 from __future__ import annotations
 
-import base64
 import ipaddress
-import json
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -208,25 +206,6 @@ def ss_listeners(text: object) -> list[dict[str, Any]]:
         if port.isdigit():
             listeners.append({"port": int(port), "process": process.group(1) if process else "another program"})
     return listeners
-
-
-def jupyter_config_hashes(slurped: object) -> dict[str, str]:
-    """Instance name to the password hash in its server config, from the results of a slurp
-    loop over the instances (each result has ``item.name`` and, when the file exists,
-    base64 ``content``)."""
-    hashes: dict[str, str] = {}
-    for result in slurped if isinstance(slurped, list) else []:
-        if not isinstance(result, Mapping) or "content" not in result:
-            continue
-        try:
-            config = json.loads(base64.b64decode(result["content"]))
-            hashed = config["PasswordIdentityProvider"]["hashed_password"]
-            name = result["item"]["name"]
-        except (ValueError, KeyError, TypeError):
-            continue
-        if isinstance(hashed, str) and isinstance(name, str):
-            hashes[name] = hashed
-    return hashes
 
 
 def _busy_ports(busy: object) -> dict[int, str]:

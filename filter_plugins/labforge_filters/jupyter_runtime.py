@@ -4,13 +4,15 @@ the exact image it runs."""
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
 try:
     from .errors import LabforgeFilterError, got
     from .image_ref import parse_image_ref
-    from .jupyter_instances import MIN_TOKEN, VARIABLE
+    from .jupyter_instances import MIN_TOKEN, NAME, VARIABLE
+    from .systemd import systemd_escape
 except ImportError:  # pragma: no cover - see "Plugin-path scan" in __init__.py
     pass
 
@@ -56,25 +58,175 @@ def jupyter_server_config(instance: object, tokens: object) -> dict[str, Any]:
     return config
 
 
-def jupyter_image_digest_ref(images: object, image: object) -> str:
-    """The reference a unit runs: the pulled image pinned by its registry digest, or by
-    its image ID when it has none (built locally), or the name as given when the image is
-    not there yet (check mode). ``images`` is docker_image_info's ``images``; ``image`` the
-    instance's parsed image."""
-    if not isinstance(image, Mapping):
-        raise LabforgeFilterError(f"expected a parsed image reference, got {got(image)}")
-    repo = f"{image['registry']}/{image['repository']}"
+def _find_image(images: object, image: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The inspected image (docker image inspect / docker_image_info) that ``image`` names."""
     for info in images if isinstance(images, list) else []:
+        if not isinstance(info, Mapping):
+            continue
         tags = [parse_image_ref(tag).name for tag in info.get("RepoTags") or []]
         digests = [parse_image_ref(ref) for ref in info.get("RepoDigests") or []]
         matches_digest = image.get("digest") and any(d.digest == image["digest"] for d in digests)
-        if image["name"] not in tags and not matches_digest:
+        if image["name"] in tags or matches_digest:
+            return info
+    return None
+
+
+def jupyter_image_digest_ref(images: object, image: object) -> str:
+    """The reference a unit runs: the pulled image pinned by its registry digest, or by
+    its image ID when it has none (built locally), or the name as given when the image is
+    not there yet (check mode). ``images`` is a list of inspected images; ``image`` the
+    instance's parsed image."""
+    if not isinstance(image, Mapping):
+        raise LabforgeFilterError(f"expected a parsed image reference, got {got(image)}")
+    info = _find_image(images, image)
+    if info is None:
+        return str(image["name"])
+    repo = f"{image['registry']}/{image['repository']}"
+    for ref in (parse_image_ref(r) for r in info.get("RepoDigests") or []):
+        if f"{ref.registry}/{ref.repository}" == repo:
+            return f"{repo}@{ref.digest}"
+    return str(info["Id"])
+
+
+def jupyter_images_missing(images: object, instances: object) -> list[str]:
+    """The image names of ``instances`` (checked) that no image in ``images`` (inspected) is,
+    each once, in order: what a pull with the policy ``missing`` has to fetch."""
+    if not isinstance(instances, list):
+        raise LabforgeFilterError(f"expected the checked instances, got {got(instances)}")
+    missing: list[str] = []
+    for instance in instances:
+        image = instance.get("image") if isinstance(instance, Mapping) else None
+        if isinstance(image, Mapping) and _find_image(images, image) is None and image["name"] not in missing:
+            missing.append(image["name"])
+    return missing
+
+
+def jupyter_volumes_missing(volumes: object, instances: object) -> list[dict[str, Any]]:
+    """The named volumes of ``instances`` (checked) that ``volumes`` (inspected) lack, for the
+    jupyter_docker module: each once, labelled with the first instance that uses it."""
+    if not isinstance(instances, list):
+        raise LabforgeFilterError(f"expected the checked instances, got {got(instances)}")
+    existing = {v.get("Name") for v in volumes if isinstance(v, Mapping)} if isinstance(volumes, list) else set()
+    missing: dict[str, dict[str, Any]] = {}
+    for instance in instances:
+        volume = instance.get("volume") if isinstance(instance, Mapping) else None
+        if not isinstance(volume, Mapping) or volume.get("type") != "volume":
             continue
-        for ref in digests:
-            if f"{ref.registry}/{ref.repository}" == repo:
-                return f"{repo}@{ref.digest}"
-        return str(info["Id"])
-    return str(image["name"])
+        if volume["source"] not in existing and volume["source"] not in missing:
+            missing[volume["source"]] = {"name": volume["source"], "labels": {"org.labforge.instance": instance["name"]}}
+    return list(missing.values())
+
+
+def jupyter_host_queries(instances: object, default_image: object) -> dict[str, list[str]]:
+    """What jupyter_host_info reads for ``jupyter_instances`` as given, before they are checked:
+    the images and volumes of the instances that are not absent, every instance's unit, the
+    instances with a password and the token files. Entries too malformed to name anything are
+    skipped, for jupyter_instances_check to report."""
+    queries: dict[str, list[str]] = {"images": [], "volumes": [], "units": [], "password_instances": [],
+                                     "token_files": []}
+
+    def add(kind: str, value: str) -> None:
+        if value not in queries[kind]:
+            queries[kind].append(value)
+
+    for item in instances if isinstance(instances, list) else []:
+        if not isinstance(item, Mapping) or not isinstance(item.get("name"), str) or not NAME.fullmatch(item["name"]):
+            continue
+        name = item["name"]
+        add("units", f"labforge-jupyter@{systemd_escape(name)}.service")
+        if "password" in item:
+            add("password_instances", name)
+        if isinstance(item.get("token_file"), str):
+            add("token_files", item["token_file"])
+        if item.get("state") == "absent":
+            continue
+        image, volume = item.get("image", default_image), item.get("volume", f"jupyter-{name}")
+        if isinstance(image, str) and image:
+            add("images", image)
+        if isinstance(volume, str) and volume and not volume.startswith("/"):
+            add("volumes", volume)
+    return queries
+
+
+def jupyter_instance_files(
+    instances: object,
+    tokens: object,
+    images: object,
+    volumes: object,
+    config_dir: object,
+    uid: object,
+    gid: object,
+    header: object = "",
+) -> dict[str, list[dict[str, Any]]]:
+    """What the role writes for its running instances, for the labforge_files module.
+
+    For each instance: its directory under ``config_dir``; its unit settings (instance.env, with
+    the image pinned from ``images``, the inspected images); its extra environment
+    (container.env); its server config (a secret, readable by ``uid`` only); and the top of its
+    notebook storage, owned by ``uid``:``gid`` with setgid - the host directory, or the named
+    volume's mountpoint from ``volumes`` (inspected volumes; one not created yet is left out).
+    Each instance's settings carry its name as ``key``, so the module says which changed; the
+    storage does not, since its owner changing is no reason to restart the instance."""
+    if not isinstance(instances, list) or not isinstance(tokens, Mapping):
+        raise LabforgeFilterError("expected the checked instances and the tokens mapping")
+    if not isinstance(config_dir, str) or not config_dir.startswith("/"):
+        raise LabforgeFilterError(f"expected an absolute config directory, got {got(config_dir)}")
+    mountpoints = {v.get("Name"): v.get("Mountpoint") for v in volumes if isinstance(v, Mapping)} \
+        if isinstance(volumes, list) else {}
+    top = f"{header}\n" if header else ""
+    out: dict[str, list[dict[str, Any]]] = {
+        "directories": [{"path": config_dir, "owner": "root", "group": "root", "mode": "0755"}],
+        "files": [],
+        "secret_files": [],
+    }
+    for instance in instances:
+        name, where = instance["name"], f"{config_dir}/{instance['name']}"
+        gpus = f"--gpus={instance['gpus']}" if instance.get("gpus") else ""
+        settings = {
+            "JUPYTER_CONTAINER": instance["container"],
+            "JUPYTER_IMAGE": jupyter_image_digest_ref(images, instance["image"]),
+            "JUPYTER_PUBLISH": instance["publish"],
+            "JUPYTER_VOLUME": instance["volume"]["source"],
+            "JUPYTER_UI": instance["ui"],
+            "JUPYTER_MEMORY": instance["memory"],
+            "JUPYTER_CPUS": instance["cpus"],
+            "JUPYTER_PIDS_LIMIT": instance["pids_limit"],
+            "JUPYTER_GPUS": gpus,
+        }
+        unit_env = f"{top}# Jupyter instance {name}; image {instance['image']['name']}\n" + "".join(
+            f"{key}={value}\n" for key, value in settings.items()
+        )
+        container_env = top + "".join(f"{key}={value}\n" for key, value in sorted(instance["env"].items()))
+        out["directories"].append({"path": where, "owner": "root", "group": "root", "mode": "0755", "key": name})
+        storage = instance["volume"]["source"] if instance["volume"]["type"] == "path" \
+            else mountpoints.get(instance["volume"]["source"])
+        if storage:
+            out["directories"].append({"path": storage, "owner": str(uid), "group": str(gid), "mode": "2775"})
+        out["files"] += [
+            {"path": f"{where}/instance.env", "content": unit_env, "owner": "root", "group": "root",
+             "mode": "0644", "key": name},
+            {"path": f"{where}/container.env", "content": container_env, "owner": "root", "group": "root",
+             "mode": "0644", "key": name},
+        ]
+        server_config = json.dumps(jupyter_server_config(instance, tokens), indent=2, sort_keys=True) + "\n"
+        out["secret_files"].append({"path": f"{where}/jupyter_server_config.json", "content": server_config,
+                                    "owner": str(uid), "group": "root", "mode": "0600", "key": name})
+    return out
+
+
+def jupyter_ready_checks(instances: object, tokens: object) -> list[dict[str, str]]:
+    """What the jupyter_ready module asks each instance: its /api/status with its token, or /api
+    for an instance with a password (it answers that without logging in)."""
+    if not isinstance(instances, list) or not isinstance(tokens, Mapping):
+        raise LabforgeFilterError("expected the checked instances and the tokens mapping")
+    checks = []
+    for instance in instances:
+        if instance["auth"] == "password":
+            checks.append({"name": instance["name"], "url": f"{instance['url']}api"})
+        else:
+            checks.append({"name": instance["name"], "url": f"{instance['url']}api/status",
+                           "token": tokens[instance["name"]]})
+    return checks
 
 
 def jupyter_deployed(instances: object, images: object) -> dict[str, dict[str, str]]:

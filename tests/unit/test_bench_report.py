@@ -93,3 +93,12 @@ def test_inventory_names_the_mirror_in_the_image_reference():
 def test_mirror_bytes_that_grow_with_the_fleet_are_not_once_per_lab():
     raw = {**RAW, "fleet": [dict(RAW["fleet"][0]), dict(RAW["fleet"][1], upstream_bytes=300_000_000)]}
     assert summarise(raw)["mirror"]["flat_in_hosts"] is False
+
+
+def test_markdown_says_how_many_runs_each_median_is_of():
+    raw = {**RAW, "converge_vs_floor": {"labforge_s": 40.0, "floor_s": 32.0, "labforge_runs_s": [38.0, 40.0, 45.0],
+                                        "floor_runs_s": [30.0, 32.0, 35.0]},
+           "rerun": {"seconds": 8.5, "changed": 0, "runs_s": [8.0, 8.5, 9.0]}}
+    text = markdown(raw, summarise(raw))
+    assert "vs a plain script (median of 3) | 40 s vs 32 s = **1.25x** | <= 1.25x | met |" in text
+    assert "| idempotent re-run, one host (median of 3) | 8.5 s, changed=0 | < 15 s, changed=0 | met |" in text

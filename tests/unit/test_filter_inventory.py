@@ -31,3 +31,17 @@ def test_known_and_foreign_names_pass():
 def test_rejects_non_lists():
     with pytest.raises(LabforgeFilterError, match="names must be a list"):
         labforge_unknown_vars("jupyter_x", KNOWN, PREFIXES)
+
+
+def test_role_specs_are_every_roles_argument_specs_sorted(tmp_path):
+    from labforge_filters.errors import LabforgeFilterError
+    from labforge_filters.inventory import labforge_role_specs
+
+    for role in ("b_role", "a_role", "no_specs"):
+        (tmp_path / role / "meta").mkdir(parents=True)
+    for role in ("b_role", "a_role"):
+        (tmp_path / role / "meta" / "argument_specs.yml").write_text("argument_specs: {}\n")
+    assert labforge_role_specs(str(tmp_path)) == [str(tmp_path / "a_role" / "meta" / "argument_specs.yml"),
+                                                  str(tmp_path / "b_role" / "meta" / "argument_specs.yml")]
+    with pytest.raises(LabforgeFilterError, match="roles directory"):
+        labforge_role_specs(str(tmp_path / "missing"))

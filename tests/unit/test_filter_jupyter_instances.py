@@ -138,20 +138,3 @@ def test_ss_listeners_reads_ports_and_programs():
         "garbage\n"
     )
     assert ss_listeners(text) == [{"port": 8888, "process": "nginx"}, {"port": 22, "process": "another program"}]
-
-
-def test_config_hashes_read_from_slurp_results():
-    import base64
-    import json
-
-    from labforge_filters.jupyter_instances import jupyter_config_hashes
-
-    config = {"PasswordIdentityProvider": {"hashed_password": "argon2:xyz"}}
-    results = [
-        {"item": {"name": "bob"}, "content": base64.b64encode(json.dumps(config).encode()).decode()},
-        {"item": {"name": "new"}, "failed": True},
-        {"item": {"name": "tok"}, "content": base64.b64encode(b'{"IdentityProvider": {}}').decode()},
-        {"item": {"name": "junk"}, "content": "not base64 json"},
-    ]
-    assert jupyter_config_hashes(results) == {"bob": "argon2:xyz"}
-    assert jupyter_config_hashes(None) == {}

@@ -1,4 +1,4 @@
-"""jupyter_instance_tokens, jupyter_server_config, jupyter_image_digest_ref."""
+"""jupyter_instance_tokens, jupyter_server_config, jupyter_image_digest_ref and the files and images filters."""
 
 import base64
 
@@ -88,3 +88,115 @@ def test_deployed_names_what_each_instance_runs():
              "RepoDigests": [f"127.0.0.1:5000/labforge/jupyter-test@{DIGEST}"]}]
     assert jupyter_deployed(checked, info) == {
         "a": {"image": "127.0.0.1:5000/labforge/jupyter-test:1", "runs": f"127.0.0.1:5000/labforge/jupyter-test@{DIGEST}"}}
+
+
+INFO_1 = {"Id": "sha256:" + "c" * 64, "RepoTags": ["127.0.0.1:5000/labforge/jupyter-test:1"],
+          "RepoDigests": [f"127.0.0.1:5000/labforge/jupyter-test@{DIGEST}"]}
+
+
+def test_images_missing_are_those_no_inspected_image_is_each_once():
+    from labforge_filters.jupyter_runtime import jupyter_images_missing
+
+    checked = jupyter_instances_check(
+        [{"name": "a", "token": TOKEN}, {"name": "b", "token": TOKEN, "image": "quay.io/jupyter/base-notebook:x"},
+         {"name": "c", "token": TOKEN, "image": "quay.io/jupyter/base-notebook:x"}], DEFAULTS)
+    assert jupyter_images_missing([INFO_1], checked) == ["quay.io/jupyter/base-notebook:x"]
+    assert jupyter_images_missing([], checked) == ["127.0.0.1:5000/labforge/jupyter-test:1",
+                                                   "quay.io/jupyter/base-notebook:x"]
+    with pytest.raises(LabforgeFilterError, match="checked instances"):
+        jupyter_images_missing([], "not a list")
+
+
+def test_an_image_named_by_digest_is_found_by_its_digest():
+    from labforge_filters.jupyter_runtime import jupyter_images_missing
+
+    checked = jupyter_instances_check(
+        [{"name": "a", "token": TOKEN, "image": f"127.0.0.1:5000/labforge/jupyter-test@{DIGEST}"}], DEFAULTS)
+    assert jupyter_images_missing([INFO_1], checked) == []
+
+
+def test_host_queries_come_from_the_instances_as_given_skipping_what_is_malformed():
+    from labforge_filters.jupyter_runtime import jupyter_host_queries
+
+    given = [{"name": "a"}, {"name": "b-2", "image": "x:1", "volume": "/srv/b", "password": "pw"},
+             "junk", {"name": "Bad Name"}, {"name": "c", "image": 7, "volume": "shared", "token_file": "/t"},
+             {"name": "d", "image": "gone:1", "state": "absent"}, {"name": "e", "image": "x:1", "volume": "shared"}]
+    assert jupyter_host_queries(given, "default:1") == {
+        "images": ["default:1", "x:1"],
+        "volumes": ["jupyter-a", "shared"],
+        "units": ["labforge-jupyter@a.service", "labforge-jupyter@b\\x2d2.service", "labforge-jupyter@c.service",
+                  "labforge-jupyter@d.service", "labforge-jupyter@e.service"],
+        "password_instances": ["b-2"],
+        "token_files": ["/t"],
+    }
+    assert jupyter_host_queries("not a list", "default:1")["images"] == []
+
+
+def test_instance_files_hold_settings_environment_and_a_secret_server_config():
+    import json
+
+    from labforge_filters.jupyter_runtime import jupyter_instance_files
+
+    checked = jupyter_instances_check(
+        [{"name": "a", "token": TOKEN, "env": {"B": "2", "A": "1"}, "gpus": "all"}], DEFAULTS)
+    volumes = [{"Name": "jupyter-a", "Mountpoint": "/var/lib/docker/volumes/jupyter-a/_data"}, "junk"]
+    layout = jupyter_instance_files(checked, {"a": TOKEN}, [INFO_1], volumes, "/etc/lab", 1000, 100, "# managed")
+    assert [d["path"] for d in layout["directories"]] == ["/etc/lab", "/etc/lab/a",
+                                                          "/var/lib/docker/volumes/jupyter-a/_data"]
+    assert layout["directories"][2] == {"path": "/var/lib/docker/volumes/jupyter-a/_data", "owner": "1000",
+                                        "group": "100", "mode": "2775"}
+    assert layout["directories"][1]["key"] == "a" and "key" not in layout["directories"][0]
+    unit_env, container_env = layout["files"]
+    assert unit_env["path"] == "/etc/lab/a/instance.env" and unit_env["mode"] == "0644"
+    lines = unit_env["content"].splitlines()
+    assert lines[0] == "# managed"
+    assert f"JUPYTER_IMAGE=127.0.0.1:5000/labforge/jupyter-test@{DIGEST}" in lines
+    assert "JUPYTER_PUBLISH=127.0.0.1:8888:8888" in lines and "JUPYTER_GPUS=--gpus=all" in lines
+    assert container_env["content"] == "# managed\nA=1\nB=2\n"
+    (secret,) = layout["secret_files"]
+    assert secret == {"path": "/etc/lab/a/jupyter_server_config.json", "owner": "1000", "group": "root",
+                      "mode": "0600", "key": "a", "content": secret["content"]}
+    assert json.loads(secret["content"])["IdentityProvider"] == {"token": TOKEN}
+    assert TOKEN not in unit_env["content"] + container_env["content"]
+
+
+def test_instance_files_run_a_missing_image_by_name_and_need_an_absolute_directory():
+    from labforge_filters.jupyter_runtime import jupyter_instance_files
+
+    checked = jupyter_instances_check([{"name": "a", "token": TOKEN}, {"name": "p", "token": TOKEN,
+                                                                       "volume": "/srv/p"}], DEFAULTS)
+    layout = jupyter_instance_files(checked, {"a": TOKEN, "p": TOKEN}, [], [], "/etc/lab", 1000, 100)
+    assert "JUPYTER_IMAGE=127.0.0.1:5000/labforge/jupyter-test:1\n" in layout["files"][0]["content"]
+    assert layout["files"][1]["content"] == ""
+    # The volume not created yet (check mode) is left out; the host directory is there.
+    assert [d["path"] for d in layout["directories"]] == ["/etc/lab", "/etc/lab/a", "/etc/lab/p", "/srv/p"]
+    with pytest.raises(LabforgeFilterError, match="absolute config directory"):
+        jupyter_instance_files(checked, {"a": TOKEN}, [], [], "etc/lab", 1000, 100)
+
+
+def test_volumes_missing_are_named_volumes_not_on_the_host_each_once():
+    from labforge_filters.jupyter_runtime import jupyter_volumes_missing
+
+    checked = jupyter_instances_check(
+        [{"name": "a", "token": TOKEN}, {"name": "b", "token": TOKEN, "volume": "shared"},
+         {"name": "c", "token": TOKEN, "volume": "shared"}, {"name": "d", "token": TOKEN, "volume": "/srv/d"},
+         {"name": "e", "token": TOKEN}], DEFAULTS)
+    assert jupyter_volumes_missing([{"Name": "jupyter-e"}, "junk"], checked) == [
+        {"name": "jupyter-a", "labels": {"org.labforge.instance": "a"}},
+        {"name": "shared", "labels": {"org.labforge.instance": "b"}},
+    ]
+    with pytest.raises(LabforgeFilterError, match="checked instances"):
+        jupyter_volumes_missing([], None)
+
+
+def test_ready_checks_ask_status_with_the_token_or_api_for_a_password():
+    from labforge_filters.jupyter_runtime import jupyter_ready_checks
+
+    checked = instances()
+    tokens = jupyter_instance_tokens(checked, [slurped("file", "from-file-token-123")])
+    checks = jupyter_ready_checks(checked, tokens)
+    assert checks[0] == {"name": "tok", "url": "http://127.0.0.1:8890/tok/api/status", "token": TOKEN}
+    assert checks[1]["token"] == "from-file-token-123"
+    assert checks[2] == {"name": "pw", "url": f"{checked[2]['url']}api"}
+    with pytest.raises(LabforgeFilterError, match="tokens mapping"):
+        jupyter_ready_checks(checked, None)

@@ -129,3 +129,13 @@ def test_absent_instance_is_removed_and_its_data_kept(host):
     assert host.run("docker inspect labforge-jupyter-carol-lab").rc != 0
     assert host.run("docker volume inspect jupyter-carol-lab").rc == 0
     assert not host.file("/etc/labforge/jupyter/carol-lab").exists
+
+
+def test_absent_instance_with_purge_data_loses_its_volume_and_only_that(host):
+    instances = copy.deepcopy(INSTANCES)
+    instances[2].update(state="absent", purge_data=True)
+    result = run_playbook("converge.yml", {"jupyter_instances": instances}, "--tags", "jupyter")
+    assert result.returncode == 0, result.output[-3000:]
+    assert host.run("docker volume inspect jupyter-carol-lab").rc != 0
+    assert host.run("docker volume inspect jupyter-alice").rc == 0
+    assert host.service(UNITS["alice"]).is_running

@@ -1,0 +1,102 @@
+#!/usr/bin/python
+"""Wait on the host until every Jupyter instance answers, in one round trip."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: jupyter_ready
+short_description: Wait until every Jupyter instance answers HTTP 200, polling on the host
+description:
+  - Asks each instance's URL every I(interval) seconds, all instances in the same loop, until each
+    answers 200 or I(timeout) seconds have passed. A token instance is asked with its token.
+  - Polling on the host takes one module round trip, where a C(uri) task with C(until) takes one
+    per attempt and per instance, and can poll more often.
+  - Only reads; in check mode it does nothing.
+options:
+  instances:
+    description: The instances, each a mapping of C(name), C(url) and, for a token instance, C(token).
+    type: list
+    elements: dict
+    required: true
+  timeout:
+    description: Seconds to wait for all of them.
+    type: int
+    default: 180
+  interval:
+    description: Seconds between two rounds of requests.
+    type: float
+    default: 0.25
+"""
+
+RETURN = r"""
+seconds:
+  description: Instance name to the seconds it took to answer.
+  type: dict
+  returned: success
+not_ready:
+  description: The instances that did not answer 200 in time, with the last answer or error of each.
+  type: dict
+  returned: failure
+"""
+
+import time  # noqa: E402
+import urllib.error  # noqa: E402
+import urllib.request  # noqa: E402
+
+from ansible.module_utils.basic import AnsibleModule  # noqa: E402
+
+
+def ask(url: str, token: str | None, timeout: float = 2.0) -> tuple[bool, str]:
+    """Whether ``url`` answers 200, and what it answered otherwise. Never follows a redirect
+    to a login page: only a 200 for this very URL counts."""
+    headers = {"Authorization": f"token {token}"} if token else {}
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=timeout) as reply:
+            return reply.status == 200 and reply.geturl() == url, f"HTTP {reply.status}"
+    except urllib.error.HTTPError as error:
+        return False, f"HTTP {error.code}"
+    except (urllib.error.URLError, OSError) as error:
+        return False, str(getattr(error, "reason", error))
+
+
+def wait(instances: list[dict], timeout: float, interval: float) -> tuple[dict[str, float], dict[str, str]]:
+    """Seconds each instance took to answer, and the last answer of those that did not."""
+    began = time.monotonic()
+    pending = {i["name"]: i for i in instances}
+    seconds: dict[str, float] = {}
+    last: dict[str, str] = {}
+    while pending:
+        for name, instance in list(pending.items()):
+            ok, last[name] = ask(instance["url"], instance.get("token"))
+            if ok:
+                seconds[name] = round(time.monotonic() - began, 2)
+                del pending[name]
+        if not pending or time.monotonic() - began >= timeout:
+            break
+        time.sleep(interval)
+    return seconds, {name: last[name] for name in pending}
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec={
+            "instances": {"type": "list", "elements": "dict", "required": True,
+                          "options": {"name": {"type": "str", "required": True},
+                                      "url": {"type": "str", "required": True},
+                                      "token": {"type": "str", "no_log": True}}},
+            "timeout": {"type": "int", "default": 180},
+            "interval": {"type": "float", "default": 0.25},
+        },
+        supports_check_mode=True,
+    )
+    if module.check_mode:
+        module.exit_json(changed=False, seconds={})
+    seconds, not_ready = wait(module.params["instances"], module.params["timeout"], module.params["interval"])
+    if not_ready:
+        module.fail_json(msg=f"{', '.join(sorted(not_ready))} did not answer within {module.params['timeout']} s",
+                         not_ready=not_ready, seconds=seconds)
+    module.exit_json(changed=False, seconds=seconds)
+
+
+if __name__ == "__main__":
+    main()

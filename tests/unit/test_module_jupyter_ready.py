@@ -1,0 +1,77 @@
+"""The jupyter role's jupyter_ready module, against HTTP servers on loopback that the tests start."""
+
+import http.server
+import socket
+import threading
+import time
+
+import pytest
+
+from modules import run
+
+TOKEN = "token-0123456789abcdef"
+
+
+class Jupyterish(http.server.BaseHTTPRequestHandler):
+    """/api/status answers 200 with the right token only; /api answers 200 to anyone."""
+
+    def do_GET(self):  # noqa: N802 - the handler's API
+        ok = self.path.endswith("/api") or self.headers.get("Authorization") == f"token {TOKEN}"
+        self.send_response(200 if ok else 403)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def serve():
+    servers = []
+
+    def start(port, after=0.0):
+        def later():
+            time.sleep(after)
+            server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Jupyterish)
+            servers.append(server)
+            server.serve_forever()
+
+        threading.Thread(target=later, daemon=True).start()
+
+    yield start
+    for server in servers:
+        server.shutdown()
+
+
+def test_waits_for_a_server_that_starts_late_and_asks_with_the_token(serve, tmp_path):
+    late, password = free_port(), free_port()
+    serve(late, after=1.0)
+    serve(password)
+    result = run("jupyter", "jupyter_ready", tmp_path, timeout=20, instances=[
+        {"name": "late", "url": f"http://127.0.0.1:{late}/api/status", "token": TOKEN},
+        {"name": "pw", "url": f"http://127.0.0.1:{password}/bob/api"}])
+    assert not result.get("failed"), result
+    assert result["seconds"]["late"] >= 1.0 and result["seconds"]["pw"] < result["seconds"]["late"]
+    assert TOKEN not in repr(result)
+
+
+def test_a_wrong_token_is_not_ready_and_the_last_answer_is_given(serve, tmp_path):
+    port, nobody = free_port(), free_port()
+    serve(port)
+    result = run("jupyter", "jupyter_ready", tmp_path, timeout=2, instances=[
+        {"name": "alice", "url": f"http://127.0.0.1:{port}/api/status", "token": "wrong-token-0123456789"},
+        {"name": "gone", "url": f"http://127.0.0.1:{nobody}/api/status", "token": TOKEN}])
+    assert result["failed"] and result["msg"] == "alice, gone did not answer within 2 s"
+    assert result["not_ready"]["alice"] == "HTTP 403"
+    assert "refused" in result["not_ready"]["gone"].lower()
+
+
+def test_check_mode_asks_nothing(tmp_path):
+    result = run("jupyter", "jupyter_ready", tmp_path, check=True, instances=[
+        {"name": "a", "url": f"http://127.0.0.1:{free_port()}/api/status"}])
+    assert not result.get("failed") and result["seconds"] == {}
