@@ -43,13 +43,6 @@ def test_a_record_must_be_an_object(tmp_path):
         module.read_previous(str(tmp_path / "state.json"))
 
 
-def test_inspected_images_parse_what_docker_prints():
-    module = load("jupyter", "jupyter_host_info")
-    printed = '[\n {"Id": "sha256:1", "RepoTags": ["x:1"]}\n]\n'
-    assert module.inspected(printed) == [{"Id": "sha256:1", "RepoTags": ["x:1"]}]
-    assert module.inspected("") == [] and module.inspected("[not json") == []
-
-
 def test_unit_states_come_in_blocks_one_per_unit():
     module = load("jupyter", "jupyter_host_info")
     text = ("Id=labforge-jupyter@a.service\nActiveState=active\nUnitFileState=enabled\n\n"

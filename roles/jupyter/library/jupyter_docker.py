@@ -73,22 +73,10 @@ failed_image:
   returned: failure
 """
 
-import json  # noqa: E402
 import os  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
-
-
-def inspected(output: str) -> list[dict]:
-    """`docker ... inspect` prints what it found even when it misses some of the names."""
-    start = output.find("[")
-    if start < 0:
-        return []
-    try:
-        found = json.loads(output[start:])
-    except ValueError:
-        return []
-    return [item for item in found if isinstance(item, dict)]
+from ansible.module_utils.jupyter_docker_cli import inspect  # noqa: E402
 
 
 class Docker:
@@ -102,21 +90,15 @@ class Docker:
     def image(self, reference: str) -> dict | None:
         """The inspected image ``reference`` names, None when it is not on the host. One at a
         time: docker resolves each name as it would for a pull (docker.io/library/..., digests)."""
-        _, out, _ = self.run("image", "inspect", reference)
-        found = inspected(out)
+        found = inspect(self.module, self.cli, "image", [reference])
         return found[0] if found else None
 
     def volumes(self, names: list[str]) -> list[dict]:
-        if not names:
-            return []
-        _, out, _ = self.run("volume", "inspect", *names)
-        return [volume for volume in inspected(out) if volume.get("Name") in names]
+        return [volume for volume in inspect(self.module, self.cli, "volume", names) if volume.get("Name") in names]
 
     def containers(self, names: list[str]) -> list[str]:
-        if not names:
-            return []
-        _, out, _ = self.run("container", "inspect", *names)
-        return [c["Name"].lstrip("/") for c in inspected(out) if c.get("Name", "").lstrip("/") in names]
+        found = (c.get("Name", "").lstrip("/") for c in inspect(self.module, self.cli, "container", names))
+        return [name for name in found if name in names]
 
 
 def main() -> None:

@@ -94,6 +94,7 @@ import json  # noqa: E402
 import os  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
+from ansible.module_utils.jupyter_docker_cli import inspect  # noqa: E402
 
 
 def read_previous(path: str) -> dict:
@@ -120,18 +121,6 @@ def password_hash(path: str) -> str | None:
     except (OSError, ValueError, KeyError, TypeError):
         return None
     return hashed if isinstance(hashed, str) else None
-
-
-def inspected(output: str) -> list[dict]:
-    """`docker image inspect` and `docker volume inspect` print what they found even when they miss others."""
-    start = output.find("[")
-    if start < 0:
-        return []
-    try:
-        images = json.loads(output[start:])
-    except ValueError:
-        return []
-    return [image for image in images if isinstance(image, dict)]
 
 
 def unit_states(output: str) -> list[dict[str, str]]:
@@ -181,12 +170,9 @@ def main() -> None:
 
     # Each fails as a whole only when the daemon is not there; the pull then says why.
     images, volumes = [], []
-    if docker and params["images"]:
-        _, out, _ = module.run_command([params["docker"], "image", "inspect", *params["images"]])
-        images = inspected(out)
-    if docker and params["volumes"]:
-        _, out, _ = module.run_command([params["docker"], "volume", "inspect", *params["volumes"]])
-        volumes = inspected(out)
+    if docker:
+        images = inspect(module, params["docker"], "image", params["images"])
+        volumes = inspect(module, params["docker"], "volume", params["volumes"])
 
     units = {}
     systemctl = module.get_bin_path("systemctl")
