@@ -173,13 +173,15 @@ def playbook(label: str, inv: dict[str, Any], forks: int, key: Path, *args: str)
             "loadavg_before": loadavg}
 
 
-def timed_ssh_script(address: str, key: Path, script: Path, env: dict[str, str]) -> float:
+def timed_ssh_script(address: str, key: Path, script: Path, env: dict[str, str]) -> tuple[float, dict[str, float]]:
+    """Seconds the script took over SSH, and the seconds of the steps it reports."""
     assignments = [f"{name}={value}" for name, value in env.items()]
     begin = time.monotonic()
-    subprocess.run(["ssh", "-i", str(key), "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
-                    "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", f"root@{address}",
-                    "env", *assignments, "bash", "-s"], stdin=script.open(), check=True, capture_output=True)
-    return round(time.monotonic() - begin, 2)
+    done = subprocess.run(["ssh", "-i", str(key), "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
+                           "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", f"root@{address}",
+                           "env", *assignments, "bash", "-s"], stdin=script.open(), check=True, capture_output=True,
+                          text=True)
+    return round(time.monotonic() - begin, 2), report.phases(done.stdout)
 
 
 def probe_in(host: str, url: str, token: str, *command: str) -> float:
@@ -198,6 +200,7 @@ def measure_single_host(image: str, key: Path, upstream: Upstream, gateway: str,
     registry = f"{gateway}:{UPSTREAM_PORT}"
     lab, floor = f"{PREFIX}single", f"{PREFIX}floor"
     floor_runs: list[float] = []
+    floor_phases: list[dict[str, float]] = []
     converges: list[dict[str, Any]] = []
     bytes_direct: dict[str, int] = {}
     for trial in range(trials):
@@ -207,16 +210,18 @@ def measure_single_host(image: str, key: Path, upstream: Upstream, gateway: str,
         offset = upstream.offset()
 
         def run_floor() -> None:
-            floor_runs.append(timed_ssh_script(addresses[floor], key, BENCH / "floor.sh",
-                                               {"REGISTRY": registry, "IMAGE": f"{registry}/{REPOSITORY}",
-                                                "TOKEN": token}))
+            seconds, steps = timed_ssh_script(addresses[floor], key, BENCH / "floor.sh",
+                                              {"REGISTRY": registry, "IMAGE": f"{registry}/{REPOSITORY}",
+                                               "TOKEN": token})
+            floor_runs.append(seconds)
+            floor_phases.append(steps)
 
         def run_labforge() -> None:
             converges.append(playbook(f"single-converge-{trial + 1}", inv, 2, key))
 
         for step in (run_floor, run_labforge) if trial % 2 == 0 else (run_labforge, run_floor):
             step()
-        log(f"trial {trial + 1}: floor {floor_runs[-1]} s, labforge {converges[-1]['seconds']} s")
+        log(f"trial {trial + 1}: floor {floor_runs[-1]} s {floor_phases[-1]}, labforge {converges[-1]['seconds']} s")
         if trial == 0:
             per_host = upstream.served_since(offset).bytes_by_client
             bytes_direct = {"labforge": per_host.get(addresses[lab], 0), "floor": per_host.get(addresses[floor], 0)}
@@ -243,7 +248,8 @@ def measure_single_host(image: str, key: Path, upstream: Upstream, gateway: str,
     rerun_runs = [r["seconds"] for r in reruns]
     return {
         "converge_vs_floor": {"labforge_s": report.median(labforge_runs), "floor_s": report.median(floor_runs),
-                              "labforge_runs_s": labforge_runs, "floor_runs_s": floor_runs, "side_by_side": False,
+                              "labforge_runs_s": labforge_runs, "floor_runs_s": floor_runs, "floor_phases_s": floor_phases,
+                              "side_by_side": False,
                               "loadavg_before": converges[0]["loadavg_before"]},
         "rerun": {"seconds": report.median(rerun_runs), "runs_s": rerun_runs,
                   "changed": max(sum(h["changed"] for h in r["recap"].values()) for r in reruns),

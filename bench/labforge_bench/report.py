@@ -15,6 +15,7 @@ RECAP = re.compile(
     r"\s+failed=(?P<failed>\d+)",
     re.MULTILINE,
 )
+PHASE = re.compile(r"^phase (?P<name>\w+) (?P<seconds>\d+(?:\.\d+)?)$", re.MULTILINE)
 
 # The issue's targets.
 CONVERGE_VS_FLOOR_MAX = 1.25
@@ -28,6 +29,16 @@ def recap(output: str) -> dict[str, dict[str, int]]:
         m["host"]: {key: int(m[key]) for key in ("ok", "changed", "unreachable", "failed")}
         for m in RECAP.finditer(output)
     }
+
+
+def phases(output: str) -> dict[str, float]:
+    """Seconds by step from the ``phase NAME SECONDS`` lines bench/floor.sh prints."""
+    return {m["name"]: float(m["seconds"]) for m in PHASE.finditer(output)}
+
+
+def median_phases(runs: Sequence[Mapping[str, float]]) -> dict[str, float]:
+    """The median of each step over runs, in the order of the first run."""
+    return {name: median([run[name] for run in runs if name in run]) for name in (runs[0] if runs else {})}
 
 
 def ratio(numerator: float, denominator: float) -> float:
@@ -115,6 +126,10 @@ def markdown(raw: Mapping[str, Any], summary: Mapping[str, Any]) -> str:
             f"{m['labforge_s']:.0f} s vs {m['floor_s']:.0f} s = **{s['ratio']:.2f}x** | "
             f"<= {s['target']}x | {_met(s['met'])} |"
         )
+        if m.get("floor_phases_s"):
+            steps = ", ".join(f"{name.replace('_', ' ')} {seconds:.1f} s"
+                              for name, seconds in median_phases(m["floor_phases_s"]).items())
+            lines.append(f"| the plain script's steps (medians) | {steps} | | |")
     if "rerun" in raw:
         m, s = raw["rerun"], summary["rerun"]
         runs = f" (median of {len(m['runs_s'])})" if "runs_s" in m else ""

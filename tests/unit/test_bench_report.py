@@ -10,7 +10,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 
 from labforge_bench.inventory import lab_inventory  # noqa: E402
-from labforge_bench.report import markdown, ratio, recap, summarise  # noqa: E402
+from labforge_bench.report import markdown, median_phases, phases, ratio, recap, summarise  # noqa: E402
 
 RAW = {
     "started": "2026-11-23T07:00:00+00:00",
@@ -102,3 +102,23 @@ def test_markdown_says_how_many_runs_each_median_is_of():
     text = markdown(raw, summarise(raw))
     assert "vs a plain script (median of 3) | 40 s vs 32 s = **1.25x** | <= 1.25x | met |" in text
     assert "| idempotent re-run, one host (median of 3) | 8.5 s, changed=0 | < 15 s, changed=0 | met |" in text
+
+
+def test_phases_reads_the_steps_the_floor_script_prints():
+    output = "phase install 10.52\nsome other line\nphase pull 12.00\nphase run_until_ready 3.1\n"
+    assert phases(output) == {"install": 10.52, "pull": 12.0, "run_until_ready": 3.1}
+    assert phases("no steps here\n") == {}
+
+
+def test_median_phases_takes_each_step_over_the_runs():
+    runs = [{"install": 10.0, "pull": 12.0}, {"install": 11.0, "pull": 20.0}, {"install": 12.0, "pull": 13.0}]
+    assert median_phases(runs) == {"install": 11.0, "pull": 13.0}
+    assert median_phases([]) == {}
+
+
+def test_markdown_shows_the_floor_steps_when_measured():
+    raw = {**RAW, "converge_vs_floor": {"labforge_s": 40.0, "floor_s": 32.0,
+                                        "floor_phases_s": [{"install": 10.0, "run_until_ready": 3.0}]}}
+    text = markdown(raw, summarise(raw))
+    assert "| the plain script's steps (medians) | install 10.0 s, run until ready 3.0 s | | |" in text
+    assert "steps" not in markdown(RAW, summarise(RAW))
