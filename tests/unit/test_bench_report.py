@@ -122,3 +122,15 @@ def test_markdown_shows_the_floor_steps_when_measured():
     text = markdown(raw, summarise(raw))
     assert "| the plain script's steps (medians) | install 10.0 s, run until ready 3.0 s | | |" in text
     assert "steps" not in markdown(RAW, summarise(RAW))
+
+
+def test_each_trial_is_also_compared_with_its_own_floor_run():
+    raw = {**RAW, "converge_vs_floor": {"labforge_s": 40.0, "floor_s": 32.0, "labforge_runs_s": [44.0, 40.0, 36.0],
+                                        "floor_runs_s": [40.0, 25.0, 30.0]}}
+    s = summarise(raw)["converge_vs_floor"]
+    assert s["paired_ratios"] == [1.1, 1.6, 1.2]
+    assert s["paired_median"] == 1.2
+    assert s["ratio"] == 1.25
+    text = markdown(raw, summarise(raw))
+    assert "| the same, trial by trial (labforge / script) | 1.10, 1.60, 1.20; median **1.20x** | | |" in text
+    assert "trial by trial" not in markdown(RAW, summarise(RAW))
