@@ -15,7 +15,11 @@ TOKEN = "token-0123456789abcdef"
 class Jupyterish(http.server.BaseHTTPRequestHandler):
     """/api/status answers 200 with the right token only; /api answers 200 to anyone."""
 
+    asked: threading.Event | None = None
+
     def do_GET(self):  # noqa: N802 - the handler's API
+        if self.asked is not None:
+            self.asked.set()
         ok = self.path.endswith("/api") or self.headers.get("Authorization") == f"token {TOKEN}"
         self.send_response(200 if ok else 403)
         self.end_headers()
@@ -34,10 +38,15 @@ def free_port():
 def serve():
     servers = []
 
-    def start(port, after=0.0):
+    def start(port, after=0.0, once=None, asked=None):
+        """Listen on port ``after`` seconds from now, or from when ``once`` is set; set ``asked`` when asked."""
+        handler = type("Handler", (Jupyterish,), {"asked": asked})
+
         def later():
+            if once is not None:
+                once.wait(30)
             time.sleep(after)
-            server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Jupyterish)
+            server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
             servers.append(server)
             server.serve_forever()
 
@@ -50,8 +59,11 @@ def serve():
 
 def test_waits_for_a_server_that_starts_late_and_asks_with_the_token(serve, tmp_path):
     late, password = free_port(), free_port()
-    serve(late, after=1.0)
-    serve(password)
+    first_request = threading.Event()
+    # The late server starts listening 1 s after the module's first request, so the module has
+    # been waiting at least that long, however slowly it started.
+    serve(password, asked=first_request)
+    serve(late, after=1.0, once=first_request)
     result = run("jupyter", "jupyter_ready", tmp_path, timeout=20, instances=[
         {"name": "late", "url": f"http://127.0.0.1:{late}/api/status", "token": TOKEN},
         {"name": "pw", "url": f"http://127.0.0.1:{password}/bob/api"}])
