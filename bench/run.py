@@ -36,7 +36,7 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
 import probe_ready  # noqa: E402
-from labforge_bench import fleet, inventory, registry_log, report  # noqa: E402
+from labforge_bench import fleet, images, inventory, registry_log, report  # noqa: E402
 from labforge_bench.plot import fleet_plot  # noqa: E402
 from labforge_bench.procmem import PeakSampler  # noqa: E402
 
@@ -45,11 +45,12 @@ RIG_REGISTRY = "127.0.0.1:5000"
 UPSTREAM_PORT = 5001
 MIRROR_PORT = 5000
 REPOSITORY = inventory.JUPYTER_REPOSITORY
+SCIPY_REPOSITORY = images.SCIPY_REPOSITORY
 HELLO = f"{RIG_REGISTRY}/labforge/hello:1"
 MANIFEST_TYPES = "application/vnd.docker.distribution.manifest.v2+json,application/vnd.oci.image.manifest.v1+json"
 VM_PORT, CONTAINER_PORT = 18081, 18080
 
-MEASURES = ("vm", "single", "fleet")
+MEASURES = ("vm", "single", "scipy", "fleet")
 PROFILE = False  # --profile: per-task times in the playbook logs (adds a little to each task)
 
 started_names: set[str] = set()
@@ -82,7 +83,7 @@ class Upstream:
         self.log = STATE / "upstream-access.log"
         self.process: subprocess.Popen[bytes] | None = None
 
-    def start(self) -> None:
+    def start(self, with_scipy: bool) -> None:
         if probe_ready.answers(f"http://127.0.0.1:{UPSTREAM_PORT}/v2/", any_status=True):
             raise SystemExit(f"something already listens on port {UPSTREAM_PORT}; stop it or free the port")
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -102,6 +103,9 @@ class Upstream:
             fleet.sh("docker", "pull", "-q", source)
         fleet.sh("docker", "tag", source, target)
         fleet.sh("docker", "push", "-q", target)
+        if with_scipy:
+            log("building or finding the scipy image (the first build downloads about 250 MB of wheels)")
+            fleet.sh("docker", "push", "-q", images.scipy_image(f"127.0.0.1:{UPSTREAM_PORT}/{SCIPY_REPOSITORY}"))
 
     def offset(self) -> int:
         return self.log.stat().st_size
@@ -109,9 +113,9 @@ class Upstream:
     def served_since(self, offset: int) -> registry_log.Served:
         return registry_log.served(registry_log.read_from(str(self.log), offset)[0])
 
-    def image_bytes(self) -> int:
+    def image_bytes(self, repository: str = REPOSITORY) -> int:
         """Compressed size of the image: what one pull fetches."""
-        name, tag = REPOSITORY.split(":")
+        name, tag = repository.split(":")
         request = urllib.request.Request(f"http://127.0.0.1:{UPSTREAM_PORT}/v2/{name}/manifests/{tag}",
                                          headers={"Accept": MANIFEST_TYPES})
         with urllib.request.urlopen(request, timeout=10) as reply:
@@ -191,14 +195,15 @@ def probe_in(host: str, url: str, token: str, *command: str) -> float:
     return float(out.splitlines()[-1])
 
 
-def measure_single_host(image: str, key: Path, upstream: Upstream, gateway: str, trials: int) -> dict[str, Any]:
-    """Measures 1, 2 and 4a: labforge vs the floor on fresh hosts, re-run, unit vs docker run.
+def measure_converge(repository: str, label: str, image: str, key: Path, upstream: Upstream, gateway: str,
+                     trials: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Measure 1 for one Jupyter image: site.yml vs the floor, each trial on two fresh hosts.
 
-    Each trial starts two fresh hosts and runs the floor and site.yml one after the other, each
-    with the whole machine (the order alternates, so a drift in the machine's speed does not
-    favour one); the medians are compared."""
+    The floor and site.yml run one after the other, each with the whole machine (the order
+    alternates, so a drift in the machine's speed does not favour one); the medians are compared.
+    Returns the measure and the last trial's lab host (name, inventory, token), still running."""
     registry = f"{gateway}:{UPSTREAM_PORT}"
-    lab, floor = f"{PREFIX}single", f"{PREFIX}floor"
+    lab, floor = f"{PREFIX}{label}", f"{PREFIX}{label}-floor"
     floor_runs: list[float] = []
     floor_phases: list[dict[str, float]] = []
     converges: list[dict[str, Any]] = []
@@ -206,32 +211,45 @@ def measure_single_host(image: str, key: Path, upstream: Upstream, gateway: str,
     for trial in range(trials):
         token = secrets.token_hex(16)
         addresses = start_hosts([lab, floor], image, key)
-        inv = inventory.lab_inventory({lab: addresses[lab]}, registry, token, str(key))
+        inv = inventory.lab_inventory({lab: addresses[lab]}, registry, token, str(key), repository=repository)
         offset = upstream.offset()
 
         def run_floor() -> None:
             seconds, steps = timed_ssh_script(addresses[floor], key, BENCH / "floor.sh",
-                                              {"REGISTRY": registry, "IMAGE": f"{registry}/{REPOSITORY}",
+                                              {"REGISTRY": registry, "IMAGE": f"{registry}/{repository}",
                                                "TOKEN": token})
             floor_runs.append(seconds)
             floor_phases.append(steps)
 
         def run_labforge() -> None:
-            converges.append(playbook(f"single-converge-{trial + 1}", inv, 2, key))
+            converges.append(playbook(f"{label}-converge-{trial + 1}", inv, 2, key))
 
         for step in (run_floor, run_labforge) if trial % 2 == 0 else (run_labforge, run_floor):
             step()
-        log(f"trial {trial + 1}: floor {floor_runs[-1]} s {floor_phases[-1]}, labforge {converges[-1]['seconds']} s")
+        log(f"{label} trial {trial + 1}: floor {floor_runs[-1]} s {floor_phases[-1]}, "
+            f"labforge {converges[-1]['seconds']} s")
         if trial == 0:
             per_host = upstream.served_since(offset).bytes_by_client
             bytes_direct = {"labforge": per_host.get(addresses[lab], 0), "floor": per_host.get(addresses[floor], 0)}
-        if trial < trials - 1:
-            remove_hosts([lab, floor])
+        remove_hosts([floor] if trial == trials - 1 else [lab, floor])
+    labforge_runs = [c["seconds"] for c in converges]
+    measure = {"image": {"reference": repository, "compressed_bytes": upstream.image_bytes(repository)},
+               "labforge_s": report.median(labforge_runs), "floor_s": report.median(floor_runs),
+               "labforge_runs_s": labforge_runs, "floor_runs_s": floor_runs, "floor_phases_s": floor_phases,
+               "side_by_side": False, "loadavg_before": converges[0]["loadavg_before"],
+               "bytes_one_host_direct": bytes_direct}
+    return measure, {"name": lab, "inventory": inv, "token": token}
 
+
+def measure_single_host(image: str, key: Path, upstream: Upstream, gateway: str, trials: int) -> dict[str, Any]:
+    """Measures 1, 2 and 4a with the rig's Jupyter image: converge vs the floor, the re-run, and
+    the unit vs docker run on the last converged host."""
+    converge, last = measure_converge(REPOSITORY, "single", image, key, upstream, gateway, trials)
+    lab, inv, token = last["name"], last["inventory"], last["token"]
     reruns = [playbook(f"single-rerun-{trial + 1}", inv, 2, key) for trial in range(trials)]
 
     unit_s, run_s = [], []
-    image_ref = f"{registry}/{REPOSITORY}"
+    image_ref = f"{gateway}:{UPSTREAM_PORT}/{REPOSITORY}"
     for _ in range(trials):
         fleet.exec_in(lab, "systemctl", "stop", "labforge-jupyter@lab.service")
         unit_s.append(probe_in(lab, "http://127.0.0.1:8888/api/status", token,
@@ -243,20 +261,23 @@ def measure_single_host(image: str, key: Path, upstream: Upstream, gateway: str,
                               "--cpus", "1", "-p", "127.0.0.1:8899:8888", "-e", f"JUPYTER_TOKEN={token}", image_ref))
         fleet.exec_in(lab, "docker", "rm", "-f", "bench-raw")
     log(f"time to ready: unit {unit_s}, docker run {run_s}")
-    remove_hosts([lab, floor])
-    labforge_runs = [c["seconds"] for c in converges]
+    remove_hosts([lab])
     rerun_runs = [r["seconds"] for r in reruns]
     return {
-        "converge_vs_floor": {"labforge_s": report.median(labforge_runs), "floor_s": report.median(floor_runs),
-                              "labforge_runs_s": labforge_runs, "floor_runs_s": floor_runs, "floor_phases_s": floor_phases,
-                              "side_by_side": False,
-                              "loadavg_before": converges[0]["loadavg_before"]},
+        "converge_vs_floor": {k: v for k, v in converge.items() if k != "bytes_one_host_direct"},
         "rerun": {"seconds": report.median(rerun_runs), "runs_s": rerun_runs,
                   "changed": max(sum(h["changed"] for h in r["recap"].values()) for r in reruns),
                   "loadavg_before": reruns[0]["loadavg_before"]},
         "time_to_ready": {"systemd_unit_s": unit_s, "docker_run_s": run_s},
-        "bytes_one_host_direct": bytes_direct,
+        "bytes_one_host_direct": converge["bytes_one_host_direct"],
     }
+
+
+def measure_scipy_converge(image: str, key: Path, upstream: Upstream, gateway: str, trials: int) -> dict[str, Any]:
+    """Measure 1 again with an image of a docker-stacks scipy-notebook's size and contents."""
+    converge, last = measure_converge(SCIPY_REPOSITORY, "scipy", image, key, upstream, gateway, trials)
+    remove_hosts([last["name"]])
+    return {k: v for k, v in converge.items() if k != "bytes_one_host_direct"}
 
 
 def measure_container_vs_vm(trials: int) -> dict[str, Any]:
@@ -381,7 +402,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     key, image, gateway = fleet.ssh_key(), fleet.host_image(), fleet.gateway()
     log(f"lab host image {image}; hosts reach this machine at {gateway}")
     upstream = Upstream()
-    upstream.start()
+    upstream.start(with_scipy="scipy" in args.measures)
     try:
         image_bytes = upstream.image_bytes()
         raw["image"] = {"reference": REPOSITORY, "compressed_bytes": image_bytes}
@@ -389,6 +410,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             raw["container_vs_vm"] = measure_container_vs_vm(args.trials)
         if "single" in args.measures:
             raw.update(measure_single_host(image, key, upstream, gateway, args.trials))
+            save_partial(raw)
+        if "scipy" in args.measures:
+            raw["converge_vs_floor_scipy"] = measure_scipy_converge(image, key, upstream, gateway, args.trials)
             save_partial(raw)
         if "fleet" in args.measures:
             measure_fleets(args, image, image_bytes, key, upstream, gateway, raw)
@@ -425,7 +449,8 @@ def main() -> int:
                         help="repeats of the single-host and container-vs-VM measures (default 5)")
     parser.add_argument("--measures", type=measures, default=list(MEASURES),
                         help="which measures to run: vm (container vs guest), single (converge vs floor, re-run, "
-                             "unit vs docker run), fleet (fleet scaling and the mirror); default all")
+                             "unit vs docker run), scipy (converge vs floor with a scipy-notebook-sized image), "
+                             "fleet (fleet scaling and the mirror); default all")
     parser.add_argument("--profile", action="store_true",
                         help="per-task times (profile_tasks) in the playbook logs under .rig/bench/logs")
     parser.add_argument("--out", type=Path, default=BENCH / "results", help="where the results go")

@@ -15,6 +15,7 @@ def lab_inventory(
     key_file: str,
     mirror: tuple[str, str] | None = None,
     upstream: str = "",
+    repository: str = JUPYTER_REPOSITORY,
 ) -> dict[str, Any]:
     """Inventory for site.yml.
 
@@ -22,6 +23,7 @@ def lab_inventory(
     ``registry`` (host:port, plain HTTP). With ``mirror`` (name, address), that host is the
     lab's registry_mirror caching ``upstream``; ``registry`` is then normally the mirror's
     host:port, since the image reference must name the mirror for a registry other than Docker Hub.
+    ``repository`` is the Jupyter image's name:tag in that registry.
     """
     lab_hosts = {name: {"ansible_host": address} for name, address in hosts.items()}
     children: dict[str, Any] = {
@@ -32,7 +34,7 @@ def lab_inventory(
         "jupyter_hosts": {
             "hosts": {name: {} for name in hosts},
             "vars": {
-                "jupyter_image": f"{registry}/{JUPYTER_REPOSITORY}",
+                "jupyter_image": f"{registry}/{repository}",
                 "jupyter_memory": "1g",
                 "jupyter_cpus": 1,
                 "jupyter_instances": [{"name": "lab", "port": 8888, "token": token}],
@@ -44,7 +46,7 @@ def lab_inventory(
         name, address = mirror
         children["registry_mirror_hosts"] = {
             "hosts": {name: {"ansible_host": address}},
-            "vars": {"registry_mirror_upstream": f"http://{upstream}", "registry_mirror_prefetch": [JUPYTER_REPOSITORY]},
+            "vars": {"registry_mirror_upstream": f"http://{upstream}", "registry_mirror_prefetch": [repository]},
         }
     return {
         "all": {

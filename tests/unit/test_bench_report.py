@@ -90,6 +90,11 @@ def test_inventory_names_the_mirror_in_the_image_reference():
     assert "registry_mirror_hosts" not in lab_inventory({}, "r:1", "t", "/k")["all"]["children"]
 
 
+def test_inventory_can_name_another_jupyter_image():
+    inv = lab_inventory({"h1": "10.0.0.2"}, "r:1", "t", "/k", repository="labforge/jupyter-scipy:1")
+    assert inv["all"]["children"]["jupyter_hosts"]["vars"]["jupyter_image"] == "r:1/labforge/jupyter-scipy:1"
+
+
 def test_mirror_bytes_that_grow_with_the_fleet_are_not_once_per_lab():
     raw = {**RAW, "fleet": [dict(RAW["fleet"][0]), dict(RAW["fleet"][1], upstream_bytes=300_000_000)]}
     assert summarise(raw)["mirror"]["flat_in_hosts"] is False
@@ -132,5 +137,26 @@ def test_each_trial_is_also_compared_with_its_own_floor_run():
     assert s["paired_median"] == 1.2
     assert s["ratio"] == 1.25
     text = markdown(raw, summarise(raw))
-    assert "| the same, trial by trial (labforge / script) | 1.10, 1.60, 1.20; median **1.20x** | | |" in text
+    assert "| the same, trial by trial (labforge / script) | 1.10, 1.60, 1.20; median **1.20x**" in text
     assert "trial by trial" not in markdown(RAW, summarise(RAW))
+
+
+def test_the_seconds_labforge_adds_are_the_median_of_each_trials_difference():
+    raw = {"converge_vs_floor": {"labforge_s": 40.0, "floor_s": 32.0, "labforge_runs_s": [44.0, 40.0, 36.0],
+                                 "floor_runs_s": [40.0, 25.0, 30.0]}}
+    assert summarise(raw)["converge_vs_floor"]["added_s"] == 6.0  # differences 4, 15, 6
+    assert "labforge adds 6.0 s (median) | | |" in markdown({**RAW, **raw}, summarise({**RAW, **raw}))
+
+
+def test_the_scipy_sized_image_gets_its_own_rows_naming_the_image():
+    scipy = {"image": {"reference": "labforge/jupyter-scipy:1", "compressed_bytes": 457_700_000},
+             "labforge_s": 88.0, "floor_s": 80.0, "labforge_runs_s": [88.0], "floor_runs_s": [80.0]}
+    raw = {**RAW, "converge_vs_floor_scipy": scipy}
+    summary = summarise(raw)
+    assert summary["converge_vs_floor_scipy"]["ratio"] == 1.1
+    assert summary["converge_vs_floor_scipy"]["met"] is True
+    assert summary["converge_vs_floor"]["met"] is False  # each image is judged on its own
+    text = markdown(raw, summary)
+    assert ("with `labforge/jupyter-scipy:1` (457.7 MB) (median of 1) | 88 s vs 80 s = **1.10x** | <= 1.25x | met |"
+            in text)
+    assert "converge_vs_floor_scipy" not in summarise(RAW)
