@@ -27,6 +27,7 @@ import sys
 import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -195,13 +196,23 @@ def probe_in(host: str, url: str, token: str, *command: str) -> float:
     return float(out.splitlines()[-1])
 
 
+@dataclass
+class Converged:
+    """Measure 1 for one image, the bytes each host of the first trial pulled, and the last
+    trial's lab host, still running."""
+    measure: dict[str, Any]
+    bytes_direct: dict[str, int]
+    lab: str
+    inventory: dict[str, Any]
+    token: str
+
+
 def measure_converge(repository: str, label: str, image: str, key: Path, upstream: Upstream, gateway: str,
-                     trials: int) -> tuple[dict[str, Any], dict[str, Any]]:
+                     trials: int) -> Converged:
     """Measure 1 for one Jupyter image: site.yml vs the floor, each trial on two fresh hosts.
 
     The floor and site.yml run one after the other, each with the whole machine (the order
-    alternates, so a drift in the machine's speed does not favour one); the medians are compared.
-    Returns the measure and the last trial's lab host (name, inventory, token), still running."""
+    alternates, so a drift in the machine's speed does not favour one); the medians are compared."""
     registry = f"{gateway}:{UPSTREAM_PORT}"
     lab, floor = f"{PREFIX}{label}", f"{PREFIX}{label}-floor"
     floor_runs: list[float] = []
@@ -236,16 +247,15 @@ def measure_converge(repository: str, label: str, image: str, key: Path, upstrea
     measure = {"image": {"reference": repository, "compressed_bytes": upstream.image_bytes(repository)},
                "labforge_s": report.median(labforge_runs), "floor_s": report.median(floor_runs),
                "labforge_runs_s": labforge_runs, "floor_runs_s": floor_runs, "floor_phases_s": floor_phases,
-               "side_by_side": False, "loadavg_before": converges[0]["loadavg_before"],
-               "bytes_one_host_direct": bytes_direct}
-    return measure, {"name": lab, "inventory": inv, "token": token}
+               "side_by_side": False, "loadavg_before": converges[0]["loadavg_before"]}
+    return Converged(measure, bytes_direct, lab, inv, token)
 
 
 def measure_single_host(image: str, key: Path, upstream: Upstream, gateway: str, trials: int) -> dict[str, Any]:
     """Measures 1, 2 and 4a with the rig's Jupyter image: converge vs the floor, the re-run, and
     the unit vs docker run on the last converged host."""
-    converge, last = measure_converge(REPOSITORY, "single", image, key, upstream, gateway, trials)
-    lab, inv, token = last["name"], last["inventory"], last["token"]
+    converged = measure_converge(REPOSITORY, "single", image, key, upstream, gateway, trials)
+    lab, inv, token = converged.lab, converged.inventory, converged.token
     reruns = [playbook(f"single-rerun-{trial + 1}", inv, 2, key) for trial in range(trials)]
 
     unit_s, run_s = [], []
@@ -264,20 +274,20 @@ def measure_single_host(image: str, key: Path, upstream: Upstream, gateway: str,
     remove_hosts([lab])
     rerun_runs = [r["seconds"] for r in reruns]
     return {
-        "converge_vs_floor": {k: v for k, v in converge.items() if k != "bytes_one_host_direct"},
+        "converge_vs_floor": converged.measure,
         "rerun": {"seconds": report.median(rerun_runs), "runs_s": rerun_runs,
                   "changed": max(sum(h["changed"] for h in r["recap"].values()) for r in reruns),
                   "loadavg_before": reruns[0]["loadavg_before"]},
         "time_to_ready": {"systemd_unit_s": unit_s, "docker_run_s": run_s},
-        "bytes_one_host_direct": converge["bytes_one_host_direct"],
+        "bytes_one_host_direct": converged.bytes_direct,
     }
 
 
 def measure_scipy_converge(image: str, key: Path, upstream: Upstream, gateway: str, trials: int) -> dict[str, Any]:
     """Measure 1 again with an image of a docker-stacks scipy-notebook's size and contents."""
-    converge, last = measure_converge(SCIPY_REPOSITORY, "scipy", image, key, upstream, gateway, trials)
-    remove_hosts([last["name"]])
-    return {k: v for k, v in converge.items() if k != "bytes_one_host_direct"}
+    converged = measure_converge(SCIPY_REPOSITORY, "scipy", image, key, upstream, gateway, trials)
+    remove_hosts([converged.lab])
+    return converged.measure
 
 
 def measure_container_vs_vm(trials: int) -> dict[str, Any]:
