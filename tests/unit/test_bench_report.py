@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 import sys
 from pathlib import Path
 
@@ -10,7 +11,15 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 
 from labforge_bench.inventory import lab_inventory  # noqa: E402
-from labforge_bench.report import markdown, median_phases, phases, ratio, recap, summarise  # noqa: E402
+from labforge_bench.report import (  # noqa: E402
+    markdown,
+    median_interval,
+    median_phases,
+    phases,
+    ratio,
+    recap,
+    summarise,
+)
 
 RAW = {
     "started": "2026-11-23T07:00:00+00:00",
@@ -34,7 +43,7 @@ RAW = {
 
 def test_ratios_and_targets_follow_the_measurements():
     summary = summarise(RAW)
-    assert summary["converge_vs_floor"] == {"ratio": 1.3, "target": 1.25, "met": False}
+    assert summary["converge_vs_floor"] == {"ratio": 1.3, "target": 1.25, "verdict": "missed", "met": False}
     assert summary["rerun"]["met"] is False
     assert summary["time_to_ready"]["ratio"] == 1.1  # medians 3.3 / 3.0: the 9.0 outlier does not count
     assert summary["time_to_ready"]["met"] is True
@@ -105,7 +114,7 @@ def test_markdown_says_how_many_runs_each_median_is_of():
                                         "floor_runs_s": [30.0, 32.0, 35.0]},
            "rerun": {"seconds": 8.5, "changed": 0, "runs_s": [8.0, 8.5, 9.0]}}
     text = markdown(raw, summarise(raw))
-    assert "vs a plain script (median of 3) | 40 s vs 32 s = **1.25x** | <= 1.25x | met |" in text
+    assert "vs a plain script (median of 3) | 40 s vs 32 s = **1.25x** | <= 1.25x | not settled |" in text
     assert "| idempotent re-run, one host (median of 3) | 8.5 s, changed=0 | < 15 s, changed=0 | met |" in text
 
 
@@ -150,13 +159,49 @@ def test_the_seconds_labforge_adds_are_the_median_of_each_trials_difference():
 
 def test_the_scipy_sized_image_gets_its_own_rows_naming_the_image():
     scipy = {"image": {"reference": "labforge/jupyter-scipy:1", "compressed_bytes": 457_700_000},
-             "labforge_s": 88.0, "floor_s": 80.0, "labforge_runs_s": [88.0], "floor_runs_s": [80.0]}
+             "labforge_s": 88.0, "floor_s": 80.0, "labforge_runs_s": [88.0, 85.0, 90.0, 84.0, 86.0],
+             "floor_runs_s": [80.0, 78.0, 82.0, 79.0, 76.0]}
     raw = {**RAW, "converge_vs_floor_scipy": scipy}
     summary = summarise(raw)
     assert summary["converge_vs_floor_scipy"]["ratio"] == 1.1
     assert summary["converge_vs_floor_scipy"]["met"] is True
     assert summary["converge_vs_floor"]["met"] is False  # each image is judged on its own
     text = markdown(raw, summary)
-    assert ("with `labforge/jupyter-scipy:1` (457.7 MB) (median of 1) | 88 s vs 80 s = **1.10x** | <= 1.25x | met |"
+    assert ("with `labforge/jupyter-scipy:1` (457.7 MB) (median of 5) | 88 s vs 80 s = **1.10x** | <= 1.25x | met |"
             in text)
     assert "converge_vs_floor_scipy" not in summarise(RAW)
+
+
+def test_the_median_interval_is_the_sign_tests():
+    assert median_interval([1.3, 1.0, 1.2, 1.1]) is None  # four values reach 87.5% at best
+    assert median_interval([1.3, 1.0, 1.2, 1.1, 1.4]) == (1.0, 1.4, 0.938)  # 1 - 2/32
+    assert median_interval([float(v) for v in range(9)]) == (1.0, 7.0, 0.961)  # 1 - 2 * 10/512
+    assert median_interval([float(v) for v in range(9)], confidence=0.99) == (0.0, 8.0, 0.996)
+
+
+def _trials(labforge: list[float], floor: list[float]) -> dict:
+    return {"labforge_s": statistics.median(labforge), "floor_s": statistics.median(floor),
+            "labforge_runs_s": labforge, "floor_runs_s": floor}
+
+
+def test_the_target_is_decided_by_where_the_median_trial_can_be():
+    under = summarise({"converge_vs_floor": _trials([110, 115, 120, 105, 112], [100] * 5)})["converge_vs_floor"]
+    assert under["verdict"] == "met" and under["met"] is True
+    assert under["paired_interval"] == {"low": 1.05, "high": 1.2, "confidence": 0.938}
+    over = summarise({"converge_vs_floor": _trials([130, 140, 126, 150, 135], [100] * 5)})["converge_vs_floor"]
+    assert over["verdict"] == "missed" and over["met"] is False
+    # The medians alone say 1.12x, under the target, but one trial in five went over it.
+    straddles = _trials([112, 130, 105, 110, 120], [100] * 5)
+    s = summarise({"converge_vs_floor": straddles})["converge_vs_floor"]
+    assert s["ratio"] == 1.12 and s["verdict"] == "not settled" and s["met"] is False
+    raw = {**RAW, "converge_vs_floor": straddles}
+    text = markdown(raw, summarise(raw))
+    assert "= **1.12x** | <= 1.25x | not settled |" in text
+    assert "median **1.12x** (94% interval 1.05 to 1.30)" in text
+
+
+def test_too_few_trials_settle_nothing():
+    s = summarise({"converge_vs_floor": _trials([110, 112], [100, 100])})["converge_vs_floor"]
+    assert s["ratio"] == 1.11 and s["verdict"] == "not settled" and "paired_interval" not in s
+    raw = {**RAW, "converge_vs_floor": _trials([110, 112], [100, 100])}
+    assert "(too few trials to bound it)" in markdown(raw, summarise(raw))
