@@ -51,7 +51,8 @@ HELLO = f"{RIG_REGISTRY}/labforge/hello:1"
 MANIFEST_TYPES = "application/vnd.docker.distribution.manifest.v2+json,application/vnd.oci.image.manifest.v1+json"
 VM_PORT, CONTAINER_PORT = 18081, 18080
 
-MEASURES = ("vm", "single", "scipy", "fleet")
+MEASURES = ("vm", "single", "scipy", "fleet", "noise")
+DEFAULT_MEASURES = ("vm", "single", "scipy", "fleet")
 PROFILE = False  # --profile: per-task times in the playbook logs (adds a little to each task)
 
 started_names: set[str] = set()
@@ -290,6 +291,28 @@ def measure_scipy_converge(image: str, key: Path, upstream: Upstream, gateway: s
     return converged.measure
 
 
+def measure_script_against_itself(image: str, key: Path, upstream: Upstream, gateway: str,
+                                  trials: int) -> dict[str, Any]:
+    """Measure 1's design with the plain script on both hosts of each trial (scipy-sized image): how far
+    two runs of the same work drift apart on this machine, the noise labforge's trials sit in."""
+    registry = f"{gateway}:{UPSTREAM_PORT}"
+    hosts = [f"{PREFIX}noise-a", f"{PREFIX}noise-b"]
+    runs: dict[str, list[float]] = {host: [] for host in hosts}
+    phases: dict[str, list[dict[str, float]]] = {host: [] for host in hosts}
+    for trial in range(trials):
+        addresses = start_hosts(hosts, image, key)
+        env = {"REGISTRY": registry, "IMAGE": f"{registry}/{SCIPY_REPOSITORY}", "TOKEN": secrets.token_hex(16)}
+        for host in hosts if trial % 2 == 0 else hosts[::-1]:
+            seconds, steps = timed_ssh_script(addresses[host], key, BENCH / "floor.sh", env)
+            runs[host].append(seconds)
+            phases[host].append(steps)
+        log(f"noise trial {trial + 1}: {', '.join(f'{runs[h][-1]} s {phases[h][-1]}' for h in hosts)}")
+        remove_hosts(hosts)
+    a, b = hosts
+    return {"image": {"reference": SCIPY_REPOSITORY, "compressed_bytes": upstream.image_bytes(SCIPY_REPOSITORY)},
+            "a_runs_s": runs[a], "b_runs_s": runs[b], "a_phases_s": phases[a], "b_phases_s": phases[b]}
+
+
 def measure_container_vs_vm(trials: int) -> dict[str, Any]:
     """Measure 4b on this machine: a container and the rig's test guest, each until HTTP answers."""
     fleet.sh("bash", "-c", f". {PROJECT}/tests/rig/lib.sh && apt_install qemu-system-x86 seabios")
@@ -412,7 +435,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     key, image, gateway = fleet.ssh_key(), fleet.host_image(), fleet.gateway()
     log(f"lab host image {image}; hosts reach this machine at {gateway}")
     upstream = Upstream()
-    upstream.start(with_scipy="scipy" in args.measures)
+    upstream.start(with_scipy=bool({"scipy", "noise"} & set(args.measures)))
     try:
         image_bytes = upstream.image_bytes()
         raw["image"] = {"reference": REPOSITORY, "compressed_bytes": image_bytes}
@@ -426,6 +449,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             save_partial(raw)
         if "fleet" in args.measures:
             measure_fleets(args, image, image_bytes, key, upstream, gateway, raw)
+        if "noise" in args.measures:
+            raw["script_vs_itself_scipy"] = measure_script_against_itself(image, key, upstream, gateway, args.trials)
+            save_partial(raw)
     finally:
         upstream.stop()
         remove_hosts(sorted(started_names))
@@ -457,10 +483,11 @@ def main() -> int:
                         help="fleet size of the run without the mirror (0: skip; default 4)")
     parser.add_argument("--trials", type=int, default=5,
                         help="repeats of the single-host and container-vs-VM measures (default 5)")
-    parser.add_argument("--measures", type=measures, default=list(MEASURES),
+    parser.add_argument("--measures", type=measures, default=list(DEFAULT_MEASURES),
                         help="which measures to run: vm (container vs guest), single (converge vs floor, re-run, "
                              "unit vs docker run), scipy (converge vs floor with a scipy-notebook-sized image), "
-                             "fleet (fleet scaling and the mirror); default all")
+                             "fleet (fleet scaling and the mirror), noise (the plain script against itself with "
+                             "the scipy-sized image, not in the default); default vm,single,scipy,fleet")
     parser.add_argument("--profile", action="store_true",
                         help="per-task times (profile_tasks) in the playbook logs under .rig/bench/logs")
     parser.add_argument("--out", type=Path, default=BENCH / "results", help="where the results go")

@@ -101,10 +101,27 @@ def converge_summary(m: Mapping[str, Any]) -> dict[str, Any]:
                    added_s=median([round(a - b, 2) for a, b in pairs]),
                    verdict=verdict(interval, CONVERGE_VS_FLOOR_MAX))
         if interval:
-            out["paired_interval"] = {"low": interval[0], "high": interval[1], "confidence": interval[2]}
+            out["paired_interval"] = _interval_dict(interval)
     else:
         out["verdict"] = "met" if r <= CONVERGE_VS_FLOOR_MAX else "missed"
     out["met"] = out["verdict"] == "met"
+    return out
+
+
+def _interval_dict(interval: tuple[float, float, float] | None) -> dict[str, float]:
+    return {"low": interval[0], "high": interval[1], "confidence": interval[2]} if interval else {}
+
+
+def noise_summary(m: Mapping[str, Any]) -> dict[str, Any]:
+    """The plain script against itself, per trial (host a over host b): the spread two runs of the
+    same work show on this machine, against which measure 1's trial-by-trial ratios can be read."""
+    pairs = list(zip(m["a_runs_s"], m["b_runs_s"], strict=True))
+    paired = [ratio(a, b) for a, b in pairs]
+    out: dict[str, Any] = {"paired_ratios": paired, "paired_median": median(paired),
+                           "differences_s": [round(a - b, 2) for a, b in pairs]}
+    interval = median_interval(paired)
+    if interval:
+        out["paired_interval"] = _interval_dict(interval)
     return out
 
 
@@ -140,6 +157,8 @@ def summarise(raw: Mapping[str, Any]) -> dict[str, Any]:
         m = raw["time_to_ready"]
         r = ratio(median(m["systemd_unit_s"]), median(m["docker_run_s"]))
         out["time_to_ready"] = {"ratio": r, "target": UNIT_VS_DOCKER_RUN_MAX, "met": r <= UNIT_VS_DOCKER_RUN_MAX}
+    if "script_vs_itself_scipy" in raw:
+        out["script_vs_itself_scipy"] = noise_summary(raw["script_vs_itself_scipy"])
     if "container_vs_vm" in raw:
         m = raw["container_vs_vm"]
         out["container_vs_vm"] = {"ratio": ratio(median(m["vm_s"]), median(m["container_s"]))}
@@ -162,6 +181,20 @@ def _mb(size: int) -> str:
     return f"{size / 1e6:.1f} MB"
 
 
+def _within(s: Mapping[str, Any]) -> str:
+    bound = s.get("paired_interval")
+    if not bound:
+        return " (too few trials to bound it)"
+    return f" ({bound['confidence']:.0%} interval {bound['low']:.2f} to {bound['high']:.2f})"
+
+
+def _noise_row(m: Mapping[str, Any], s: Mapping[str, Any]) -> str:
+    each = ", ".join(f"{r:.2f}" for r in s["paired_ratios"])
+    return (f"| the plain script against itself on two fresh hosts with `{m['image']['reference']}`, trial by "
+            f"trial (host a / host b) | {each}; median **{s['paired_median']:.2f}x**{_within(s)}; a minus b from "
+            f"{min(s['differences_s']):+.1f} to {max(s['differences_s']):+.1f} s | measured | |")
+
+
 def _converge_rows(m: Mapping[str, Any], s: Mapping[str, Any]) -> list[str]:
     runs = f" (median of {len(m['labforge_runs_s'])})" if "labforge_runs_s" in m else ""
     image = m.get("image")
@@ -173,11 +206,8 @@ def _converge_rows(m: Mapping[str, Any], s: Mapping[str, Any]) -> list[str]:
     ]
     if "paired_ratios" in s:
         each = ", ".join(f"{r:.2f}" for r in s["paired_ratios"])
-        bound = s.get("paired_interval")
-        within = (f" ({bound['confidence']:.0%} interval {bound['low']:.2f} to {bound['high']:.2f})" if bound
-                  else " (too few trials to bound it)")
         rows.append(f"| the same, trial by trial (labforge / script) | {each}; median "
-                    f"**{s['paired_median']:.2f}x**{within}; labforge adds {s['added_s']:.1f} s (median) | | |")
+                    f"**{s['paired_median']:.2f}x**{_within(s)}; labforge adds {s['added_s']:.1f} s (median) | | |")
     if m.get("floor_phases_s"):
         steps = ", ".join(f"{name.replace('_', ' ')} {seconds:.1f} s"
                           for name, seconds in median_phases(m["floor_phases_s"]).items())
@@ -201,6 +231,8 @@ def markdown(raw: Mapping[str, Any], summary: Mapping[str, Any]) -> str:
     for name in CONVERGE_MEASURES:
         if name in raw:
             lines += _converge_rows(raw[name], summary[name])
+    if "script_vs_itself_scipy" in raw:
+        lines.append(_noise_row(raw["script_vs_itself_scipy"], summary["script_vs_itself_scipy"]))
     if "rerun" in raw:
         m, s = raw["rerun"], summary["rerun"]
         runs = f" (median of {len(m['runs_s'])})" if "runs_s" in m else ""

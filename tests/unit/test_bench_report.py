@@ -205,3 +205,19 @@ def test_too_few_trials_settle_nothing():
     assert s["ratio"] == 1.11 and s["verdict"] == "not settled" and "paired_interval" not in s
     raw = {**RAW, "converge_vs_floor": _trials([110, 112], [100, 100])}
     assert "(too few trials to bound it)" in markdown(raw, summarise(raw))
+
+
+def test_the_script_against_itself_shows_the_spread_of_the_same_work():
+    noise = {"image": {"reference": "labforge/jupyter-scipy:1", "compressed_bytes": 457_700_000},
+             "a_runs_s": [60.0, 50.0, 70.0, 55.0, 66.0], "b_runs_s": [50.0, 50.0, 56.0, 61.0, 60.0]}
+    s = summarise({"script_vs_itself_scipy": noise})["script_vs_itself_scipy"]
+    assert s["paired_ratios"] == [1.2, 1.0, 1.25, 0.9, 1.1]
+    assert s["paired_median"] == 1.1
+    assert s["paired_interval"] == {"low": 0.9, "high": 1.25, "confidence": 0.938}
+    assert s["differences_s"] == [10.0, 0.0, 14.0, -6.0, 6.0]
+    raw = {**RAW, "script_vs_itself_scipy": noise}
+    text = markdown(raw, summarise(raw))
+    assert ("| the plain script against itself on two fresh hosts with `labforge/jupyter-scipy:1`, trial by trial "
+            "(host a / host b) | 1.20, 1.00, 1.25, 0.90, 1.10; median **1.10x** (94% interval 0.90 to 1.25); "
+            "a minus b from -6.0 to +14.0 s | measured | |") in text
+    assert "against itself" not in markdown(RAW, summarise(RAW))
