@@ -51,8 +51,8 @@ HELLO = f"{RIG_REGISTRY}/labforge/hello:1"
 MANIFEST_TYPES = "application/vnd.docker.distribution.manifest.v2+json,application/vnd.oci.image.manifest.v1+json"
 VM_PORT, CONTAINER_PORT = 18081, 18080
 
-MEASURES = ("vm", "single", "scipy", "fleet", "noise")
 DEFAULT_MEASURES = ("vm", "single", "scipy", "fleet")
+MEASURES = (*DEFAULT_MEASURES, "noise")
 PROFILE = False  # --profile: per-task times in the playbook logs (adds a little to each task)
 
 started_names: set[str] = set()
@@ -190,6 +190,13 @@ def timed_ssh_script(address: str, key: Path, script: Path, env: dict[str, str])
     return round(time.monotonic() - begin, 2), report.phases(done.stdout)
 
 
+def run_floor_script(address: str, key: Path, registry: str, repository: str,
+                     token: str) -> tuple[float, dict[str, float]]:
+    """bench/floor.sh on one host: its seconds and those of its steps."""
+    return timed_ssh_script(address, key, BENCH / "floor.sh",
+                            {"REGISTRY": registry, "IMAGE": f"{registry}/{repository}", "TOKEN": token})
+
+
 def probe_in(host: str, url: str, token: str, *command: str) -> float:
     """Seconds from running ``command`` on ``host`` until ``url`` answers there."""
     out = fleet.exec_in(host, "python3", "-", url, "--token", token, "--", *command,
@@ -227,9 +234,7 @@ def measure_converge(repository: str, label: str, image: str, key: Path, upstrea
         offset = upstream.offset()
 
         def run_floor() -> None:
-            seconds, steps = timed_ssh_script(addresses[floor], key, BENCH / "floor.sh",
-                                              {"REGISTRY": registry, "IMAGE": f"{registry}/{repository}",
-                                               "TOKEN": token})
+            seconds, steps = run_floor_script(addresses[floor], key, registry, repository, token)
             floor_runs.append(seconds)
             floor_phases.append(steps)
 
@@ -301,9 +306,9 @@ def measure_script_against_itself(image: str, key: Path, upstream: Upstream, gat
     phases: dict[str, list[dict[str, float]]] = {host: [] for host in hosts}
     for trial in range(trials):
         addresses = start_hosts(hosts, image, key)
-        env = {"REGISTRY": registry, "IMAGE": f"{registry}/{SCIPY_REPOSITORY}", "TOKEN": secrets.token_hex(16)}
+        token = secrets.token_hex(16)
         for host in hosts if trial % 2 == 0 else hosts[::-1]:
-            seconds, steps = timed_ssh_script(addresses[host], key, BENCH / "floor.sh", env)
+            seconds, steps = run_floor_script(addresses[host], key, registry, SCIPY_REPOSITORY, token)
             runs[host].append(seconds)
             phases[host].append(steps)
         log(f"noise trial {trial + 1}: {', '.join(f'{runs[h][-1]} s {phases[h][-1]}' for h in hosts)}")

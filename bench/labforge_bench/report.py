@@ -75,13 +75,12 @@ def median_interval(values: Sequence[float],
     return found
 
 
-def verdict(interval: tuple[float, float, float] | None, target: float) -> str:
+def verdict(interval: Mapping[str, float] | None, target: float) -> str:
     """``met`` when the whole interval is at or under the target, ``missed`` when it is all above,
     ``not settled`` when it straddles the target or the trials are too few to bound it."""
-    if interval is None:
+    if not interval:
         return "not settled"
-    low, high, _ = interval
-    return "met" if high <= target else "missed" if low > target else "not settled"
+    return "met" if interval["high"] <= target else "missed" if interval["low"] > target else "not settled"
 
 
 def converge_summary(m: Mapping[str, Any]) -> dict[str, Any]:
@@ -95,34 +94,29 @@ def converge_summary(m: Mapping[str, Any]) -> dict[str, Any]:
         # of the same comparison, less moved by a slow minute that hits one trial. Pull times on a shared
         # disk swing by 2x between trials: one run's median alone can land on either side of the target.
         pairs = list(zip(m["labforge_runs_s"], m["floor_runs_s"], strict=True))
-        paired = [ratio(a, b) for a, b in pairs]
-        interval = median_interval(paired)
-        out.update(paired_ratios=paired, paired_median=median(paired),
-                   added_s=median([round(a - b, 2) for a, b in pairs]),
-                   verdict=verdict(interval, CONVERGE_VS_FLOOR_MAX))
-        if interval:
-            out["paired_interval"] = _interval_dict(interval)
+        out.update(_trial_ratios(pairs), added_s=median([round(a - b, 2) for a, b in pairs]))
+        out["verdict"] = verdict(out.get("paired_interval"), CONVERGE_VS_FLOOR_MAX)
     else:
         out["verdict"] = "met" if r <= CONVERGE_VS_FLOOR_MAX else "missed"
     out["met"] = out["verdict"] == "met"
     return out
 
 
-def _interval_dict(interval: tuple[float, float, float] | None) -> dict[str, float]:
-    return {"low": interval[0], "high": interval[1], "confidence": interval[2]} if interval else {}
+def _trial_ratios(pairs: Sequence[tuple[float, float]]) -> dict[str, Any]:
+    """Each trial's own ratio, their median and, when the trials are enough, its interval."""
+    paired = [ratio(a, b) for a, b in pairs]
+    out: dict[str, Any] = {"paired_ratios": paired, "paired_median": median(paired)}
+    interval = median_interval(paired)
+    if interval:
+        out["paired_interval"] = {"low": interval[0], "high": interval[1], "confidence": interval[2]}
+    return out
 
 
 def noise_summary(m: Mapping[str, Any]) -> dict[str, Any]:
     """The plain script against itself, per trial (host a over host b): the spread two runs of the
     same work show on this machine, against which measure 1's trial-by-trial ratios can be read."""
     pairs = list(zip(m["a_runs_s"], m["b_runs_s"], strict=True))
-    paired = [ratio(a, b) for a, b in pairs]
-    out: dict[str, Any] = {"paired_ratios": paired, "paired_median": median(paired),
-                           "differences_s": [round(a - b, 2) for a, b in pairs]}
-    interval = median_interval(paired)
-    if interval:
-        out["paired_interval"] = _interval_dict(interval)
-    return out
+    return {**_trial_ratios(pairs), "differences_s": [round(a - b, 2) for a, b in pairs]}
 
 
 def summarise(raw: Mapping[str, Any]) -> dict[str, Any]:
@@ -181,17 +175,17 @@ def _mb(size: int) -> str:
     return f"{size / 1e6:.1f} MB"
 
 
-def _within(s: Mapping[str, Any]) -> str:
+def _trial_by_trial(s: Mapping[str, Any]) -> str:
+    each = ", ".join(f"{r:.2f}" for r in s["paired_ratios"])
     bound = s.get("paired_interval")
-    if not bound:
-        return " (too few trials to bound it)"
-    return f" ({bound['confidence']:.0%} interval {bound['low']:.2f} to {bound['high']:.2f})"
+    within = (f"{bound['confidence']:.0%} interval {bound['low']:.2f} to {bound['high']:.2f}" if bound
+              else "too few trials to bound it")
+    return f"{each}; median **{s['paired_median']:.2f}x** ({within})"
 
 
 def _noise_row(m: Mapping[str, Any], s: Mapping[str, Any]) -> str:
-    each = ", ".join(f"{r:.2f}" for r in s["paired_ratios"])
     return (f"| the plain script against itself on two fresh hosts with `{m['image']['reference']}`, trial by "
-            f"trial (host a / host b) | {each}; median **{s['paired_median']:.2f}x**{_within(s)}; a minus b from "
+            f"trial (host a / host b) | {_trial_by_trial(s)}; a minus b from "
             f"{min(s['differences_s']):+.1f} to {max(s['differences_s']):+.1f} s | measured | |")
 
 
@@ -205,9 +199,8 @@ def _converge_rows(m: Mapping[str, Any], s: Mapping[str, Any]) -> list[str]:
         f"<= {s['target']}x | {_verdict(s['verdict'])} |"
     ]
     if "paired_ratios" in s:
-        each = ", ".join(f"{r:.2f}" for r in s["paired_ratios"])
-        rows.append(f"| the same, trial by trial (labforge / script) | {each}; median "
-                    f"**{s['paired_median']:.2f}x**{_within(s)}; labforge adds {s['added_s']:.1f} s (median) | | |")
+        rows.append(f"| the same, trial by trial (labforge / script) | {_trial_by_trial(s)}; "
+                    f"labforge adds {s['added_s']:.1f} s (median) | | |")
     if m.get("floor_phases_s"):
         steps = ", ".join(f"{name.replace('_', ' ')} {seconds:.1f} s"
                           for name, seconds in median_phases(m["floor_phases_s"]).items())
