@@ -37,7 +37,7 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
 import probe_ready  # noqa: E402
-from labforge_bench import fleet, images, inventory, registry_log, report  # noqa: E402
+from labforge_bench import cpustat, fleet, images, inventory, registry_log, report  # noqa: E402
 from labforge_bench.plot import fleet_plot  # noqa: E402
 from labforge_bench.procmem import PeakSampler  # noqa: E402
 
@@ -164,35 +164,42 @@ def playbook(label: str, inv: dict[str, Any], forks: int, key: Path, *args: str)
     loadavg = [round(x, 2) for x in os.getloadavg()]
     command = ["ansible-playbook", "-i", str(inv_file), str(PROJECT / "site.yml"), *args]
     with open(log_file, "w") as out:
-        begin = time.monotonic()
+        begin, cpu_before = time.monotonic(), cpustat.read()
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=PROJECT)
         with PeakSampler(process.pid) as sampler:
             rc = process.wait()
-        seconds = time.monotonic() - begin
+        seconds, cpu = time.monotonic() - begin, cpustat.window(cpu_before, cpustat.read())
     output = log_file.read_text()
     if rc != 0:
         raise RuntimeError(f"{label}: ansible-playbook failed (rc {rc}); log {log_file}:\n{output[-3000:]}")
     recap = report.recap(output)
     log(f"{label}: {seconds:.1f} s, changed={sum(h['changed'] for h in recap.values())}, "
-        f"peak RSS {sampler.peak_kib // 1024} MiB")
+        f"peak RSS {sampler.peak_kib // 1024} MiB, {cpu['steal_share']:.0%} of the CPU stolen")
     return {"seconds": round(seconds, 2), "recap": recap, "peak_rss_kib": sampler.peak_kib, "forks": forks,
-            "loadavg_before": loadavg}
+            "loadavg_before": loadavg, "cpu": cpu}
 
 
-def timed_ssh_script(address: str, key: Path, script: Path, env: dict[str, str]) -> tuple[float, dict[str, float]]:
-    """Seconds the script took over SSH, and the seconds of the steps it reports."""
+@dataclass
+class ScriptRun:
+    """A script's seconds over SSH, the seconds of the steps it reports, and the machine's CPU meanwhile."""
+    seconds: float
+    phases: dict[str, float]
+    cpu: dict[str, Any]
+
+
+def timed_ssh_script(address: str, key: Path, script: Path, env: dict[str, str]) -> ScriptRun:
     assignments = [f"{name}={value}" for name, value in env.items()]
-    begin = time.monotonic()
+    begin, cpu_before = time.monotonic(), cpustat.read()
     done = subprocess.run(["ssh", "-i", str(key), "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
                            "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", f"root@{address}",
                            "env", *assignments, "bash", "-s"], stdin=script.open(), check=True, capture_output=True,
                           text=True)
-    return round(time.monotonic() - begin, 2), report.phases(done.stdout)
+    return ScriptRun(round(time.monotonic() - begin, 2), report.phases(done.stdout),
+                     cpustat.window(cpu_before, cpustat.read()))
 
 
-def run_floor_script(address: str, key: Path, registry: str, repository: str,
-                     token: str) -> tuple[float, dict[str, float]]:
-    """bench/floor.sh on one host: its seconds and those of its steps."""
+def run_floor_script(address: str, key: Path, registry: str, repository: str, token: str) -> ScriptRun:
+    """bench/floor.sh on one host."""
     return timed_ssh_script(address, key, BENCH / "floor.sh",
                             {"REGISTRY": registry, "IMAGE": f"{registry}/{repository}", "TOKEN": token})
 
@@ -225,6 +232,7 @@ def measure_converge(repository: str, label: str, image: str, key: Path, upstrea
     lab, floor = f"{PREFIX}{label}", f"{PREFIX}{label}-floor"
     floor_runs: list[float] = []
     floor_phases: list[dict[str, float]] = []
+    floor_cpu: list[dict[str, Any]] = []
     converges: list[dict[str, Any]] = []
     bytes_direct: dict[str, int] = {}
     for trial in range(trials):
@@ -234,17 +242,18 @@ def measure_converge(repository: str, label: str, image: str, key: Path, upstrea
         offset = upstream.offset()
 
         def run_floor() -> None:
-            seconds, steps = run_floor_script(addresses[floor], key, registry, repository, token)
-            floor_runs.append(seconds)
-            floor_phases.append(steps)
+            done = run_floor_script(addresses[floor], key, registry, repository, token)
+            floor_runs.append(done.seconds)
+            floor_phases.append(done.phases)
+            floor_cpu.append(done.cpu)
 
         def run_labforge() -> None:
             converges.append(playbook(f"{label}-converge-{trial + 1}", inv, 2, key))
 
         for step in (run_floor, run_labforge) if trial % 2 == 0 else (run_labforge, run_floor):
             step()
-        log(f"{label} trial {trial + 1}: floor {floor_runs[-1]} s {floor_phases[-1]}, "
-            f"labforge {converges[-1]['seconds']} s")
+        log(f"{label} trial {trial + 1}: floor {floor_runs[-1]} s {floor_phases[-1]} "
+            f"({floor_cpu[-1]['steal_share']:.0%} stolen), labforge {converges[-1]['seconds']} s")
         if trial == 0:
             per_host = upstream.served_since(offset).bytes_by_client
             bytes_direct = {"labforge": per_host.get(addresses[lab], 0), "floor": per_host.get(addresses[floor], 0)}
@@ -253,6 +262,7 @@ def measure_converge(repository: str, label: str, image: str, key: Path, upstrea
     measure = {"image": {"reference": repository, "compressed_bytes": upstream.image_bytes(repository)},
                "labforge_s": report.median(labforge_runs), "floor_s": report.median(floor_runs),
                "labforge_runs_s": labforge_runs, "floor_runs_s": floor_runs, "floor_phases_s": floor_phases,
+               "labforge_cpu": [c["cpu"] for c in converges], "floor_cpu": floor_cpu,
                "side_by_side": False, "loadavg_before": converges[0]["loadavg_before"]}
     return Converged(measure, bytes_direct, lab, inv, token)
 
@@ -304,18 +314,21 @@ def measure_script_against_itself(image: str, key: Path, upstream: Upstream, gat
     hosts = [f"{PREFIX}noise-a", f"{PREFIX}noise-b"]
     runs: dict[str, list[float]] = {host: [] for host in hosts}
     phases: dict[str, list[dict[str, float]]] = {host: [] for host in hosts}
+    cpu: dict[str, list[dict[str, Any]]] = {host: [] for host in hosts}
     for trial in range(trials):
         addresses = start_hosts(hosts, image, key)
         token = secrets.token_hex(16)
         for host in hosts if trial % 2 == 0 else hosts[::-1]:
-            seconds, steps = run_floor_script(addresses[host], key, registry, SCIPY_REPOSITORY, token)
-            runs[host].append(seconds)
-            phases[host].append(steps)
+            done = run_floor_script(addresses[host], key, registry, SCIPY_REPOSITORY, token)
+            runs[host].append(done.seconds)
+            phases[host].append(done.phases)
+            cpu[host].append(done.cpu)
         log(f"noise trial {trial + 1}: {', '.join(f'{runs[h][-1]} s {phases[h][-1]}' for h in hosts)}")
         remove_hosts(hosts)
     a, b = hosts
     return {"image": {"reference": SCIPY_REPOSITORY, "compressed_bytes": upstream.image_bytes(SCIPY_REPOSITORY)},
-            "a_runs_s": runs[a], "b_runs_s": runs[b], "a_phases_s": phases[a], "b_phases_s": phases[b]}
+            "a_runs_s": runs[a], "b_runs_s": runs[b], "a_phases_s": phases[a], "b_phases_s": phases[b],
+            "a_cpu": cpu[a], "b_cpu": cpu[b]}
 
 
 def measure_container_vs_vm(trials: int) -> dict[str, Any]:
@@ -387,6 +400,7 @@ def measure_fleet(n: int, image: str, key: Path, upstream: Upstream, gateway: st
     row: dict[str, Any] = {
         "hosts": n, "forks": forks, "mirror": mirror is not None,
         "converge_s": converge["seconds"], "peak_rss_kib": converge["peak_rss_kib"],
+        "converge_steal_share": converge["cpu"]["steal_share"],
         "loadavg_before": converge["loadavg_before"],
         "upstream_bytes": served.blob_bytes, "upstream_blob_gets": served.blob_gets,
         "upstream_clients": sorted(served.bytes_by_client),

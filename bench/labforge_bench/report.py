@@ -99,7 +99,17 @@ def converge_summary(m: Mapping[str, Any]) -> dict[str, Any]:
     else:
         out["verdict"] = "met" if r <= CONVERGE_VS_FLOOR_MAX else "missed"
     out["met"] = out["verdict"] == "met"
+    if m.get("labforge_cpu") and m.get("floor_cpu"):
+        out["cpu"] = cpu_summary(m["labforge_cpu"], m["floor_cpu"])
     return out
+
+
+def cpu_summary(first: Sequence[Mapping[str, float]], second: Sequence[Mapping[str, float]]) -> dict[str, Any]:
+    """What the hypervisor stole during each run of two sides, and the CPU seconds each side's runs
+    used (medians): a view of the cost that the stolen time, unlike the wall time, does not move."""
+    busy = (median([c["busy_cpu_s"] for c in first]), median([c["busy_cpu_s"] for c in second]))
+    return {"steal_shares": [[c["steal_share"] for c in first], [c["steal_share"] for c in second]],
+            "busy_cpu_s": list(busy), "busy_ratio": ratio(*busy)}
 
 
 def _trial_ratios(pairs: Sequence[tuple[float, float]]) -> dict[str, Any]:
@@ -116,7 +126,10 @@ def noise_summary(m: Mapping[str, Any]) -> dict[str, Any]:
     """The plain script against itself, per trial (host a over host b): the spread two runs of the
     same work show on this machine, against which measure 1's trial-by-trial ratios can be read."""
     pairs = list(zip(m["a_runs_s"], m["b_runs_s"], strict=True))
-    return {**_trial_ratios(pairs), "differences_s": [round(a - b, 2) for a, b in pairs]}
+    out = {**_trial_ratios(pairs), "differences_s": [round(a - b, 2) for a, b in pairs]}
+    if m.get("a_cpu") and m.get("b_cpu"):
+        out["cpu"] = cpu_summary(m["a_cpu"], m["b_cpu"])
+    return out
 
 
 def summarise(raw: Mapping[str, Any]) -> dict[str, Any]:
@@ -183,10 +196,25 @@ def _trial_by_trial(s: Mapping[str, Any]) -> str:
     return f"{each}; median **{s['paired_median']:.2f}x** ({within})"
 
 
-def _noise_row(m: Mapping[str, Any], s: Mapping[str, Any]) -> str:
-    return (f"| the plain script against itself on two fresh hosts with `{m['image']['reference']}`, trial by "
+def _shares(values: Sequence[float]) -> str:
+    return ", ".join(f"{v:.0%}" for v in values)
+
+
+def _cpu_rows(s: Mapping[str, Any], first: str, second: str) -> list[str]:
+    if "cpu" not in s:
+        return []
+    c = s["cpu"]
+    return [f"| CPU time the hypervisor stole during each run, trial by trial ({first}; {second}) | "
+            f"{_shares(c['steal_shares'][0])}; {_shares(c['steal_shares'][1])} | | |",
+            f"| CPU seconds this machine used per run (medians, {first} vs {second}) | "
+            f"{c['busy_cpu_s'][0]:.1f} s vs {c['busy_cpu_s'][1]:.1f} s = {c['busy_ratio']:.2f}x | measured | |"]
+
+
+def _noise_rows(m: Mapping[str, Any], s: Mapping[str, Any]) -> list[str]:
+    return [f"| the plain script against itself on two fresh hosts with `{m['image']['reference']}`, trial by "
             f"trial (host a / host b) | {_trial_by_trial(s)}; a minus b from "
-            f"{min(s['differences_s']):+.1f} to {max(s['differences_s']):+.1f} s | measured | |")
+            f"{min(s['differences_s']):+.1f} to {max(s['differences_s']):+.1f} s | measured | |",
+            *_cpu_rows(s, "host a", "host b")]
 
 
 def _converge_rows(m: Mapping[str, Any], s: Mapping[str, Any]) -> list[str]:
@@ -205,7 +233,7 @@ def _converge_rows(m: Mapping[str, Any], s: Mapping[str, Any]) -> list[str]:
         steps = ", ".join(f"{name.replace('_', ' ')} {seconds:.1f} s"
                           for name, seconds in median_phases(m["floor_phases_s"]).items())
         rows.append(f"| the plain script's steps (medians) | {steps} | | |")
-    return rows
+    return rows + _cpu_rows(s, "labforge", "script")
 
 
 def markdown(raw: Mapping[str, Any], summary: Mapping[str, Any]) -> str:
@@ -225,7 +253,7 @@ def markdown(raw: Mapping[str, Any], summary: Mapping[str, Any]) -> str:
         if name in raw:
             lines += _converge_rows(raw[name], summary[name])
     if "script_vs_itself_scipy" in raw:
-        lines.append(_noise_row(raw["script_vs_itself_scipy"], summary["script_vs_itself_scipy"]))
+        lines += _noise_rows(raw["script_vs_itself_scipy"], summary["script_vs_itself_scipy"])
     if "rerun" in raw:
         m, s = raw["rerun"], summary["rerun"]
         runs = f" (median of {len(m['runs_s'])})" if "runs_s" in m else ""

@@ -11,22 +11,37 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 
 from labforge_bench.procmem import (  # noqa: E402
     PeakSampler,
+    children,
     descendants,
     parse_rss_kib,
-    parse_stat_ppid,
     tree_rss_kib,
 )
 
 
 def test_descendants_follow_every_generation_and_nothing_else():
-    parent_of = {10: 1, 11: 10, 12: 11, 13: 10, 20: 1, 21: 20}
-    assert descendants(10, parent_of) == {10, 11, 12, 13}
-    assert descendants(21, parent_of) == {21}
-    assert descendants(99, parent_of) == {99}
+    # a child that starts a grandchild, which prints its pid once it runs
+    child = subprocess.Popen([sys.executable, "-c",
+                              "import subprocess; g = subprocess.Popen(['sleep', '30']); print(g.pid, flush=True);"
+                              " g.wait()"], stdout=subprocess.PIPE, text=True)
+    sibling = subprocess.Popen(["sleep", "30"])
+    grandchild = int(child.stdout.readline())
+    try:
+        assert grandchild in children(child.pid)
+        assert descendants(child.pid) == {child.pid, grandchild}
+        assert {child.pid, grandchild, sibling.pid} <= descendants(os.getpid())
+        assert os.getppid() not in descendants(os.getpid())
+    finally:
+        for process in (child, sibling):
+            process.kill()
+            process.wait()
+        os.kill(grandchild, 9)
 
 
-def test_stat_parent_survives_spaces_and_parentheses_in_the_name():
-    assert parse_stat_ppid("4242 (ssh: /x (y) [mux]) S 4200 4242 4242 0 -1") == 4200
+def test_a_process_that_has_ended_has_no_children():
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    assert children(gone.pid) == []
+    assert descendants(gone.pid) == {gone.pid}
 
 
 def test_rss_is_read_from_vmrss_and_absent_is_zero():

@@ -221,3 +221,34 @@ def test_the_script_against_itself_shows_the_spread_of_the_same_work():
             "(host a / host b) | 1.20, 1.00, 1.25, 0.90, 1.10; median **1.10x** (94% interval 0.90 to 1.25); "
             "a minus b from -6.0 to +14.0 s | measured | |") in text
     assert "against itself" not in markdown(RAW, summarise(RAW))
+
+
+def test_cpu_rows_show_each_run_stolen_share_and_the_cpu_seconds_each_side_used():
+    cpu = {"labforge_cpu": [{"busy_cpu_s": 50.0, "steal_share": 0.12}, {"busy_cpu_s": 54.0, "steal_share": 0.03},
+                            {"busy_cpu_s": 52.0, "steal_share": 0.05}],
+           "floor_cpu": [{"busy_cpu_s": 40.0, "steal_share": 0.2}, {"busy_cpu_s": 39.0, "steal_share": 0.01},
+                         {"busy_cpu_s": 41.0, "steal_share": 0.04}]}
+    m = {"labforge_s": 60.0, "floor_s": 50.0, "labforge_runs_s": [60.0, 61.0, 59.0],
+         "floor_runs_s": [50.0, 52.0, 48.0], **cpu}
+    raw = {**RAW, "converge_vs_floor": m}
+    summary = summarise(raw)
+    assert summary["converge_vs_floor"]["cpu"] == {
+        "steal_shares": [[0.12, 0.03, 0.05], [0.2, 0.01, 0.04]], "busy_cpu_s": [52.0, 40.0], "busy_ratio": 1.3}
+    text = markdown(raw, summary)
+    assert "(labforge; script) | 12%, 3%, 5%; 20%, 1%, 4% |" in text
+    assert "(medians, labforge vs script) | 52.0 s vs 40.0 s = 1.30x |" in text
+
+
+def test_runs_without_cpu_readings_get_no_cpu_rows():
+    text = markdown(RAW, summarise(RAW))
+    assert "stole" not in text and "CPU seconds" not in text
+
+
+def test_the_noise_rows_carry_the_stolen_shares_of_both_hosts():
+    noise = {"image": {"reference": "labforge/jupyter-scipy:1"}, "a_runs_s": [40.0] * 5, "b_runs_s": [50.0] * 5,
+             "a_cpu": [{"busy_cpu_s": 30.0, "steal_share": 0.1}] * 5,
+             "b_cpu": [{"busy_cpu_s": 30.0, "steal_share": 0.2}] * 5}
+    raw = {**RAW, "script_vs_itself_scipy": noise}
+    summary = summarise(raw)
+    assert summary["script_vs_itself_scipy"]["cpu"]["busy_ratio"] == 1.0
+    assert "(host a; host b) | 10%, 10%, 10%, 10%, 10%; 20%, 20%, 20%, 20%, 20% |" in markdown(raw, summary)
