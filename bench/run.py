@@ -54,6 +54,7 @@ VM_PORT, CONTAINER_PORT = 18081, 18080
 DEFAULT_MEASURES = ("vm", "single", "scipy", "fleet")
 MEASURES = (*DEFAULT_MEASURES, "noise")
 PROFILE = False  # --profile: per-task times in the playbook logs (adds a little to each task)
+DOCKER_DATA = "disk"  # --docker-data: where the lab hosts' engines keep their images
 
 started_names: set[str] = set()
 
@@ -132,7 +133,7 @@ class Upstream:
 
 def start_hosts(names: list[str], image: str, key: Path) -> dict[str, str]:
     started_names.update(names)
-    return fleet.start(names, image, key)
+    return fleet.start(names, image, key, DOCKER_DATA)
 
 
 def remove_hosts(names: list[str]) -> None:
@@ -495,7 +496,7 @@ def measures(text: str) -> list[str]:
 
 
 def main() -> int:
-    global PROFILE
+    global PROFILE, DOCKER_DATA
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=sizes, default=[1, 4, 8, 16], help="fleet sizes (default 1,4,8,16)")
     parser.add_argument("--without-mirror-hosts", type=int, default=4,
@@ -509,9 +510,13 @@ def main() -> int:
                              "the scipy-sized image, not in the default); default vm,single,scipy,fleet")
     parser.add_argument("--profile", action="store_true",
                         help="per-task times (profile_tasks) in the playbook logs under .rig/bench/logs")
+    parser.add_argument("--docker-data", choices=fleet.DOCKER_DATA_PLACES, default="disk",
+                        help="where each lab host's engine keeps its images: a volume on this machine's disk "
+                             "(default) or a tmpfs (memory: takes the disk out of the pulls' times; a 16-host "
+                             "fleet needs about 8 GB)")
     parser.add_argument("--out", type=Path, default=BENCH / "results", help="where the results go")
     args = parser.parse_args()
-    PROFILE = args.profile
+    PROFILE, DOCKER_DATA = args.profile, args.docker_data
     raw = run(args)
     summary = report.summarise(raw)
     args.out.mkdir(parents=True, exist_ok=True)

@@ -244,7 +244,9 @@ def markdown(raw: Mapping[str, Any], summary: Mapping[str, Any]) -> str:
         f"{machine['memory_gib']} GiB, kernel {machine['kernel']}, load average "
         f"{machine['loadavg_start']} at the start and {machine['loadavg_end']} at the end; "
         f"the run took {raw['duration_s'] / 60:.0f} min. The Jupyter image is "
-        f"{_mb(raw.get('image', {}).get('compressed_bytes', 0))} compressed.",
+        f"{_mb(raw.get('image', {}).get('compressed_bytes', 0))} compressed."
+        + (" The lab hosts' engines kept their images in memory (tmpfs), not on the disk."
+           if raw.get("settings", {}).get("docker_data") == "memory" else ""),
         "",
         "| measure | result | target | |",
         "| --- | --- | --- | --- |",

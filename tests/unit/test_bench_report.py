@@ -252,3 +252,10 @@ def test_the_noise_rows_carry_the_stolen_shares_of_both_hosts():
     summary = summarise(raw)
     assert summary["script_vs_itself_scipy"]["cpu"]["busy_ratio"] == 1.0
     assert "(host a; host b) | 10%, 10%, 10%, 10%, 10%; 20%, 20%, 20%, 20%, 20% |" in markdown(raw, summary)
+
+
+def test_the_header_says_when_the_engines_kept_their_images_in_memory():
+    assert "in memory (tmpfs)" not in markdown(RAW, summarise(RAW))
+    raw = {**RAW, "settings": {"docker_data": "memory"}}
+    text = markdown(raw, summarise(raw))
+    assert "The lab hosts' engines kept their images in memory (tmpfs), not on the disk." in text
