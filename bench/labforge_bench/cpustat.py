@@ -37,9 +37,11 @@ def read() -> CpuTimes:
 
 
 def window(before: CpuTimes, after: CpuTimes) -> dict[str, Any]:
-    """The CPU seconds the machine used and the share of its CPU time stolen between two readings."""
+    """The CPU seconds the machine used between two readings, and the shares of its CPU time stolen and
+    idle while waiting for the disk."""
     total = after.total - before.total
     return {
         "busy_cpu_s": round((after.busy - before.busy) / TICKS_PER_SECOND, 2),
         "steal_share": round((after.steal - before.steal) / total, 3) if total > 0 else 0.0,
+        "iowait_share": round((after.iowait - before.iowait) / total, 3) if total > 0 else 0.0,
     }

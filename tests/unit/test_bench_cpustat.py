@@ -24,17 +24,17 @@ def test_the_aggregate_line_is_read_and_guest_time_is_not_counted_twice():
 
 
 def test_a_window_gives_the_seconds_used_and_the_share_stolen():
-    before = cpustat.CpuTimes(busy=1000, idle=5000, iowait=0, steal=100)
-    after = cpustat.CpuTimes(busy=1000 + 6 * cpustat.TICKS_PER_SECOND, idle=5000 + 300, iowait=0,
+    before = cpustat.CpuTimes(busy=1000, idle=5000, iowait=10, steal=100)
+    after = cpustat.CpuTimes(busy=1000 + 6 * cpustat.TICKS_PER_SECOND, idle=5000 + 300, iowait=10 + 50,
                              steal=100 + 100)
     window = cpustat.window(before, after)
-    ticks = 6 * cpustat.TICKS_PER_SECOND + 300 + 100
-    assert window == {"busy_cpu_s": 6.0, "steal_share": round(100 / ticks, 3)}
+    ticks = 6 * cpustat.TICKS_PER_SECOND + 300 + 50 + 100
+    assert window == {"busy_cpu_s": 6.0, "steal_share": round(100 / ticks, 3), "iowait_share": round(50 / ticks, 3)}
 
 
 def test_an_empty_window_steals_nothing():
     same = cpustat.CpuTimes(busy=1, idle=2, iowait=3, steal=4)
-    assert cpustat.window(same, same) == {"busy_cpu_s": 0.0, "steal_share": 0.0}
+    assert cpustat.window(same, same) == {"busy_cpu_s": 0.0, "steal_share": 0.0, "iowait_share": 0.0}
 
 
 def test_this_machine_can_be_read_and_its_clock_moves_forward():
