@@ -164,19 +164,18 @@ def playbook(label: str, inv: dict[str, Any], forks: int, key: Path, *args: str)
     log_file = STATE / "logs" / f"{label}.log"
     loadavg = [round(x, 2) for x in os.getloadavg()]
     command = ["ansible-playbook", "-i", str(inv_file), str(PROJECT / "site.yml"), *args]
-    with open(log_file, "w") as out:
-        begin, cpu_before = time.monotonic(), cpustat.read()
+    with open(log_file, "w") as out, cpustat.Timed() as timed:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=PROJECT)
         with PeakSampler(process.pid) as sampler:
             rc = process.wait()
-        seconds, cpu = time.monotonic() - begin, cpustat.window(cpu_before, cpustat.read())
+    seconds, cpu = timed.seconds, timed.cpu
     output = log_file.read_text()
     if rc != 0:
         raise RuntimeError(f"{label}: ansible-playbook failed (rc {rc}); log {log_file}:\n{output[-3000:]}")
     recap = report.recap(output)
     log(f"{label}: {seconds:.1f} s, changed={sum(h['changed'] for h in recap.values())}, "
         f"peak RSS {sampler.peak_kib // 1024} MiB, {cpu['steal_share']:.0%} of the CPU stolen")
-    return {"seconds": round(seconds, 2), "recap": recap, "peak_rss_kib": sampler.peak_kib, "forks": forks,
+    return {"seconds": seconds, "recap": recap, "peak_rss_kib": sampler.peak_kib, "forks": forks,
             "loadavg_before": loadavg, "cpu": cpu}
 
 
@@ -190,13 +189,12 @@ class ScriptRun:
 
 def timed_ssh_script(address: str, key: Path, script: Path, env: dict[str, str]) -> ScriptRun:
     assignments = [f"{name}={value}" for name, value in env.items()]
-    begin, cpu_before = time.monotonic(), cpustat.read()
-    done = subprocess.run(["ssh", "-i", str(key), "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
-                           "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", f"root@{address}",
-                           "env", *assignments, "bash", "-s"], stdin=script.open(), check=True, capture_output=True,
-                          text=True)
-    return ScriptRun(round(time.monotonic() - begin, 2), report.phases(done.stdout),
-                     cpustat.window(cpu_before, cpustat.read()))
+    with cpustat.Timed() as timed:
+        done = subprocess.run(["ssh", "-i", str(key), "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
+                               "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", f"root@{address}",
+                               "env", *assignments, "bash", "-s"], stdin=script.open(), check=True,
+                              capture_output=True, text=True)
+    return ScriptRun(timed.seconds, report.phases(done.stdout), timed.cpu)
 
 
 def run_floor_script(address: str, key: Path, registry: str, repository: str, token: str) -> ScriptRun:
@@ -231,9 +229,7 @@ def measure_converge(repository: str, label: str, image: str, key: Path, upstrea
     alternates, so a drift in the machine's speed does not favour one); the medians are compared."""
     registry = f"{gateway}:{UPSTREAM_PORT}"
     lab, floor = f"{PREFIX}{label}", f"{PREFIX}{label}-floor"
-    floor_runs: list[float] = []
-    floor_phases: list[dict[str, float]] = []
-    floor_cpu: list[dict[str, Any]] = []
+    floors: list[ScriptRun] = []
     converges: list[dict[str, Any]] = []
     bytes_direct: dict[str, int] = {}
     for trial in range(trials):
@@ -243,27 +239,25 @@ def measure_converge(repository: str, label: str, image: str, key: Path, upstrea
         offset = upstream.offset()
 
         def run_floor() -> None:
-            done = run_floor_script(addresses[floor], key, registry, repository, token)
-            floor_runs.append(done.seconds)
-            floor_phases.append(done.phases)
-            floor_cpu.append(done.cpu)
+            floors.append(run_floor_script(addresses[floor], key, registry, repository, token))
 
         def run_labforge() -> None:
             converges.append(playbook(f"{label}-converge-{trial + 1}", inv, 2, key))
 
         for step in (run_floor, run_labforge) if trial % 2 == 0 else (run_labforge, run_floor):
             step()
-        log(f"{label} trial {trial + 1}: floor {floor_runs[-1]} s {floor_phases[-1]} "
-            f"({floor_cpu[-1]['steal_share']:.0%} stolen), labforge {converges[-1]['seconds']} s")
+        log(f"{label} trial {trial + 1}: floor {floors[-1].seconds} s {floors[-1].phases} "
+            f"({floors[-1].cpu['steal_share']:.0%} stolen), labforge {converges[-1]['seconds']} s")
         if trial == 0:
             per_host = upstream.served_since(offset).bytes_by_client
             bytes_direct = {"labforge": per_host.get(addresses[lab], 0), "floor": per_host.get(addresses[floor], 0)}
         remove_hosts([floor] if trial == trials - 1 else [lab, floor])
-    labforge_runs = [c["seconds"] for c in converges]
+    labforge_runs, floor_runs = [c["seconds"] for c in converges], [f.seconds for f in floors]
     measure = {"image": {"reference": repository, "compressed_bytes": upstream.image_bytes(repository)},
                "labforge_s": report.median(labforge_runs), "floor_s": report.median(floor_runs),
-               "labforge_runs_s": labforge_runs, "floor_runs_s": floor_runs, "floor_phases_s": floor_phases,
-               "labforge_cpu": [c["cpu"] for c in converges], "floor_cpu": floor_cpu,
+               "labforge_runs_s": labforge_runs, "floor_runs_s": floor_runs,
+               "floor_phases_s": [f.phases for f in floors],
+               "labforge_cpu": [c["cpu"] for c in converges], "floor_cpu": [f.cpu for f in floors],
                "side_by_side": False, "loadavg_before": converges[0]["loadavg_before"]}
     return Converged(measure, bytes_direct, lab, inv, token)
 
@@ -313,23 +307,21 @@ def measure_script_against_itself(image: str, key: Path, upstream: Upstream, gat
     two runs of the same work drift apart on this machine, the noise labforge's trials sit in."""
     registry = f"{gateway}:{UPSTREAM_PORT}"
     hosts = [f"{PREFIX}noise-a", f"{PREFIX}noise-b"]
-    runs: dict[str, list[float]] = {host: [] for host in hosts}
-    phases: dict[str, list[dict[str, float]]] = {host: [] for host in hosts}
-    cpu: dict[str, list[dict[str, Any]]] = {host: [] for host in hosts}
+    runs: dict[str, list[ScriptRun]] = {host: [] for host in hosts}
     for trial in range(trials):
         addresses = start_hosts(hosts, image, key)
         token = secrets.token_hex(16)
         for host in hosts if trial % 2 == 0 else hosts[::-1]:
-            done = run_floor_script(addresses[host], key, registry, SCIPY_REPOSITORY, token)
-            runs[host].append(done.seconds)
-            phases[host].append(done.phases)
-            cpu[host].append(done.cpu)
-        log(f"noise trial {trial + 1}: {', '.join(f'{runs[h][-1]} s {phases[h][-1]}' for h in hosts)}")
+            runs[host].append(run_floor_script(addresses[host], key, registry, SCIPY_REPOSITORY, token))
+        log(f"noise trial {trial + 1}: " + ", ".join(f"{runs[h][-1].seconds} s {runs[h][-1].phases}" for h in hosts))
         remove_hosts(hosts)
-    a, b = hosts
-    return {"image": {"reference": SCIPY_REPOSITORY, "compressed_bytes": upstream.image_bytes(SCIPY_REPOSITORY)},
-            "a_runs_s": runs[a], "b_runs_s": runs[b], "a_phases_s": phases[a], "b_phases_s": phases[b],
-            "a_cpu": cpu[a], "b_cpu": cpu[b]}
+    out: dict[str, Any] = {"image": {"reference": SCIPY_REPOSITORY,
+                                     "compressed_bytes": upstream.image_bytes(SCIPY_REPOSITORY)}}
+    for side, host in zip("ab", hosts, strict=True):
+        out[f"{side}_runs_s"] = [r.seconds for r in runs[host]]
+        out[f"{side}_phases_s"] = [r.phases for r in runs[host]]
+        out[f"{side}_cpu"] = [r.cpu for r in runs[host]]
+    return out
 
 
 def measure_container_vs_vm(trials: int) -> dict[str, Any]:

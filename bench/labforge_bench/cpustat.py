@@ -5,6 +5,7 @@ the next on a shared virtual machine."""
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,3 +46,18 @@ def window(before: CpuTimes, after: CpuTimes) -> dict[str, Any]:
         "steal_share": round((after.steal - before.steal) / total, 3) if total > 0 else 0.0,
         "iowait_share": round((after.iowait - before.iowait) / total, 3) if total > 0 else 0.0,
     }
+
+
+class Timed:
+    """Times a block: ``seconds`` of wall time and the machine's ``cpu`` window (see window())."""
+
+    seconds: float
+    cpu: dict[str, Any]
+
+    def __enter__(self) -> Timed:
+        self._begin, self._before = time.monotonic(), read()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.seconds = round(time.monotonic() - self._begin, 2)
+        self.cpu = window(self._before, read())

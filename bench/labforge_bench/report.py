@@ -91,8 +91,9 @@ def converge_summary(m: Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {"ratio": r, "target": CONVERGE_VS_FLOOR_MAX}
     if m.get("labforge_runs_s") and len(m["labforge_runs_s"]) == len(m.get("floor_runs_s", [])):
         # Each trial's two runs share the machine's state of the moment, so their ratio is a second view
-        # of the same comparison, less moved by a slow minute that hits one trial. Pull times on a shared
-        # disk swing by 2x between trials: one run's median alone can land on either side of the target.
+        # of the same comparison, less moved by a slow minute that hits one trial. On a shared virtual
+        # machine the disk and the hypervisor's steal swing pulls by 2x between trials: one run's median
+        # alone can land on either side of the target.
         pairs = list(zip(m["labforge_runs_s"], m["floor_runs_s"], strict=True))
         out.update(_trial_ratios(pairs), added_s=median([round(a - b, 2) for a, b in pairs]))
         out["verdict"] = verdict(out.get("paired_interval"), CONVERGE_VS_FLOOR_MAX)

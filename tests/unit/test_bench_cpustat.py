@@ -43,3 +43,11 @@ def test_this_machine_can_be_read_and_its_clock_moves_forward():
     after = cpustat.read()
     assert after.total >= before.total
     assert 0.0 <= cpustat.window(before, after)["steal_share"] <= 1.0
+
+
+def test_a_timed_block_gives_its_wall_seconds_and_the_machine_cpu_meanwhile():
+    with cpustat.Timed() as timed:
+        sum(range(2_000_000))
+    assert timed.seconds >= 0.0
+    assert set(timed.cpu) == {"busy_cpu_s", "steal_share", "iowait_share"}
+    assert timed.cpu["busy_cpu_s"] >= 0.0
