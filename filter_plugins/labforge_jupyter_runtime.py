@@ -21,6 +21,7 @@ from labforge_filters.jupyter_runtime import (  # noqa: E402
     jupyter_instance_tokens,
     jupyter_ready_checks,
     jupyter_server_config,
+    jupyter_unit_states,
     jupyter_volumes_missing,
 )
 
@@ -30,7 +31,7 @@ short_description: Server config, tokens and pinned image of Jupyter instances
 version_added: 0.1.0
 author: labforge maintainers
 description:
-  - This file holds seven filters over Jupyter instances, most of them checked by C(jupyter_instances_check).
+  - This file holds ten filters over Jupyter instances, most of them checked by C(jupyter_instances_check).
   - >-
     C(jupyter_instance_tokens) maps each token or token-file instance to its token, reading token
     files from the results of a slurp loop; a file that does not hold one usable token fails naming
@@ -65,6 +66,11 @@ description:
     settings and the pinned image, container.env with the extra environment) and C(secret_files) (the
     server config, mode 0600, owned by the notebook user) - the settings with the instance's name as C(key).
   - >-
+    C(jupyter_unit_states) returns what the C(labforge_units) module brings each instance's unit to, in one
+    call - a running instance whose settings changed is restarted, another running instance is started and
+    enabled unless its unit is already active and enabled, a stopped or absent instance is stopped and disabled; in
+    check mode an instance whose settings would change is left out, as its unit is not written yet.
+  - >-
     C(jupyter_deployed) maps each instance to the image it asks for and the reference it runs, for the
     record the role keeps on the host.
 options:
@@ -73,7 +79,8 @@ options:
       - C(jupyter_instance_tokens) takes the checked instances.
       - C(jupyter_server_config) takes one checked instance.
       - C(jupyter_image_digest_ref) takes the C(images) list of community.docker.docker_image_info.
-      - C(jupyter_deployed), C(jupyter_instance_files), C(jupyter_ready_checks) take the checked instances.
+      - C(jupyter_deployed), C(jupyter_instance_files), C(jupyter_ready_checks), C(jupyter_unit_states) take the
+        checked instances.
       - C(jupyter_images_missing) takes the list of inspected images; C(jupyter_volumes_missing) the inspected volumes.
       - C(jupyter_host_queries) takes C(jupyter_instances) as given.
     type: raw
@@ -99,6 +106,18 @@ options:
     description: Positional argument of C(jupyter_images_missing) and C(jupyter_volumes_missing), the checked instances.
     type: list
     elements: dict
+  changed:
+    description: Positional argument of C(jupyter_unit_states), the names of the instances whose settings changed.
+    type: list
+    elements: str
+  as_wanted:
+    description: Positional argument of C(jupyter_unit_states), the units that were active and enabled.
+    type: list
+    elements: str
+  check_mode:
+    description: Optional argument of C(jupyter_unit_states), whether the run is in check mode.
+    type: bool
+    default: false
   default_image:
     description: Positional argument of C(jupyter_host_queries), the image of an instance that names none.
     type: str
@@ -166,6 +185,12 @@ EXAMPLES = r"""
   jupyter_ready:
     instances: "{{ __instances | jupyter_ready_checks(__tokens) }}"
   # [{name: alice, url: "http://127.0.0.1:8888/api/status", token: ...}, {name: bob, url: "http://127.0.0.1:8900/bob/api"}]
+
+- name: Start, restart or stop every instance's unit in one module call
+  labforge_units:
+    units: "{{ __instances | jupyter_unit_states(__changed, __units_as_wanted, ansible_check_mode) }}"
+  # [{name: labforge-jupyter@alice.service, state: restarted, enabled: true},
+  #  {name: labforge-jupyter@bob.service, state: stopped, enabled: false}]
 """
 
 RETURN = r"""
@@ -178,6 +203,7 @@ _value:
     - C(jupyter_images_missing) returns a list of image references.
     - C(jupyter_volumes_missing) returns a list of mappings with C(name) and C(labels).
     - C(jupyter_ready_checks) returns a list of mappings with C(name), C(url) and, for a token instance, C(token).
+    - C(jupyter_unit_states) returns a list of mappings with C(name) (the unit), C(state) and C(enabled).
     - C(jupyter_host_queries) returns a mapping of lists of images, volumes, units, instance names and paths.
     - C(jupyter_instance_files) returns a mapping with the lists C(directories), C(files) and C(secret_files).
   type: raw
@@ -196,6 +222,7 @@ class FilterModule:
                 "jupyter_host_queries": jupyter_host_queries,
                 "jupyter_volumes_missing": jupyter_volumes_missing,
                 "jupyter_ready_checks": jupyter_ready_checks,
+                "jupyter_unit_states": jupyter_unit_states,
                 "jupyter_instance_files": jupyter_instance_files,
             }
         )

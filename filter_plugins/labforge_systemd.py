@@ -12,17 +12,22 @@ if _PLUGIN_DIR not in sys.path:
     sys.path.append(_PLUGIN_DIR)
 
 from labforge_filters.errors import ansible_filter_map  # noqa: E402
-from labforge_filters.systemd import systemd_env_quote, systemd_escape, systemd_unescape  # noqa: E402
+from labforge_filters.systemd import (  # noqa: E402
+    systemd_env_quote,
+    systemd_escape,
+    systemd_unescape,
+    systemd_unit_states,
+)
 
 DOCUMENTATION = r"""
 name: systemd_escape
 short_description: >-
-  Escape for systemd unit names and quote Environment= values
-  (systemd_escape, systemd_unescape, systemd_env_quote)
+  Escape for systemd unit names, quote Environment= values, and list units' wanted states
+  (systemd_escape, systemd_unescape, systemd_env_quote, systemd_unit_states)
 version_added: 0.1.0
 author: labforge maintainers
 description:
-  - This file holds three filters.
+  - This file holds four filters.
   - >-
     C(systemd_escape) returns exactly what C(systemd-escape VALUE) prints, or with O(path=true) what
     C(systemd-escape --path VALUE) prints - for template instance names (C(jupyter@{{ name | systemd_escape }}.service))
@@ -41,13 +46,17 @@ description:
     backslash-escaped and C(%) is doubled to C(%%) so that systemd's specifier expansion leaves it
     alone. The name must match C([A-Za-z_][A-Za-z0-9_]*). The value is a string or a number; newlines,
     NUL and other control characters (tab excepted) are refused, and the error never shows the value.
+  - >-
+    C(systemd_unit_states) gives each unit name in the list the same C(state) (C(started), C(stopped)
+    or C(restarted)) and, when given, C(enabled), as the C(labforge_units) module takes its C(units).
 options:
   _input:
     description:
       - C(systemd_escape) takes the text or path to escape.
       - C(systemd_unescape) takes the escaped text.
       - C(systemd_env_quote) takes the variable name.
-    type: str
+      - C(systemd_unit_states) takes a list of unit names.
+    type: raw
     required: true
   path:
     description:
@@ -59,7 +68,15 @@ options:
     description:
       - Positional argument of C(systemd_env_quote), the variable's value (string or number).
     type: raw
-    required: true
+  state:
+    description:
+      - Positional argument of C(systemd_unit_states), the state every unit is brought to.
+    type: str
+    choices: [started, stopped, restarted]
+  enabled:
+    description:
+      - Optional argument of C(systemd_unit_states), whether every unit starts at boot (left as it is when omitted).
+    type: bool
 """
 
 EXAMPLES = r"""
@@ -82,6 +99,11 @@ EXAMPLES = r"""
   ansible.builtin.debug:
     msg: "Environment={{ 'JUPYTER_TOKEN' | systemd_env_quote('50% \"off\"') }}"
   # => Environment="JUPYTER_TOKEN=50%% \"off\""
+
+- name: Start and enable two units in one call
+  labforge_units:
+    units: "{{ ['virtqemud.socket', 'virtnetworkd.socket'] | systemd_unit_states('started', true) }}"
+  # units: [{name: virtqemud.socket, state: started, enabled: true}, {name: virtnetworkd.socket, ...}]
 """
 
 RETURN = r"""
@@ -90,7 +112,8 @@ _value:
     - C(systemd_escape) returns the escaped string.
     - C(systemd_unescape) returns the unescaped string.
     - C(systemd_env_quote) returns the quoted C("NAME=value") assignment, quotes included.
-  type: str
+    - C(systemd_unit_states) returns a list of mappings with C(name), C(state) and, when given, C(enabled).
+  type: raw
 """
 
 
@@ -101,5 +124,6 @@ class FilterModule:
                 "systemd_escape": systemd_escape,
                 "systemd_unescape": systemd_unescape,
                 "systemd_env_quote": systemd_env_quote,
+                "systemd_unit_states": systemd_unit_states,
             }
         )

@@ -229,6 +229,30 @@ def jupyter_ready_checks(instances: object, tokens: object) -> list[dict[str, st
     return checks
 
 
+def jupyter_unit_states(instances: object, changed: object, as_wanted: object,
+                        check_mode: bool = False) -> list[dict[str, Any]]:
+    """What the labforge_units module brings each instance's unit to, in one call.
+
+    A running instance whose settings changed is restarted (a restart also starts a stopped
+    unit); another running instance is started unless its unit is in ``as_wanted`` (active and
+    enabled when the role read the host); a stopped or absent instance is stopped and disabled.
+    In check mode an instance whose settings would change is left out: its unit is not written yet."""
+    if not isinstance(instances, list) or not isinstance(changed, list) or not isinstance(as_wanted, list):
+        raise LabforgeFilterError("expected the checked instances, the changed instance names and the unit names")
+    states = []
+    for instance in instances:
+        name, unit = instance["name"], instance["unit"]
+        if check_mode and name in changed:
+            continue
+        if instance["state"] in ("stopped", "absent"):
+            states.append({"name": unit, "state": "stopped", "enabled": False})
+        elif instance["state"] == "present" and name in changed:
+            states.append({"name": unit, "state": "restarted", "enabled": True})
+        elif instance["state"] == "present" and unit not in as_wanted:
+            states.append({"name": unit, "state": "started", "enabled": True})
+    return states
+
+
 def jupyter_deployed(instances: object, images: object) -> dict[str, dict[str, str]]:
     """Instance name to the image it asks for and the exact reference it runs."""
     if not isinstance(instances, list):

@@ -163,6 +163,22 @@ def systemd_env_quote(name: object, value: object) -> str:
     return f'"{name}={escaped}"'
 
 
+UNIT_STATES = ("started", "stopped", "restarted")
+
+
+def systemd_unit_states(names: object, state: object, enabled: object = None) -> list[dict[str, Any]]:
+    """The same wanted ``state`` (and ``enabled``, unless None) for each unit in ``names``, as the
+    labforge_units module takes them."""
+    if not isinstance(names, list) or not all(isinstance(name, str) and name for name in names):
+        raise LabforgeFilterError(f"expected a list of unit names, got {got(names)}")
+    if state not in UNIT_STATES:
+        raise LabforgeFilterError(f"unit state must be one of {', '.join(UNIT_STATES)}, got {got(state)}")
+    if enabled is not None and not isinstance(enabled, bool):
+        raise LabforgeFilterError(f"enabled must be true, false or left out, got {got(enabled)}")
+    extra = {} if enabled is None else {"enabled": enabled}
+    return [{"name": name, "state": state, **extra} for name in names]
+
+
 class FilterModule:
     """Not a plugin; see "Plugin-path scan" in ``labforge_filters/__init__.py``."""
 

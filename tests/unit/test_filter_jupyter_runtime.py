@@ -200,3 +200,25 @@ def test_ready_checks_ask_status_with_the_token_or_api_for_a_password():
     assert checks[2] == {"name": "pw", "url": f"{checked[2]['url']}api"}
     with pytest.raises(LabforgeFilterError, match="tokens mapping"):
         jupyter_ready_checks(checked, None)
+
+
+def test_unit_states_restart_the_changed_start_the_rest_and_stop_the_stopped():
+    from labforge_filters.jupyter_runtime import jupyter_unit_states
+
+    checked = jupyter_instances_check(
+        [{"name": "changed", "token": TOKEN}, {"name": "new", "token": TOKEN}, {"name": "up", "token": TOKEN},
+         {"name": "off", "token": TOKEN, "state": "stopped"}, {"name": "gone", "token": TOKEN, "state": "absent"}],
+        DEFAULTS)
+    unit = {i["name"]: i["unit"] for i in checked}
+    states = jupyter_unit_states(checked, ["changed"], [unit["up"], unit["changed"]])
+    assert states == [
+        {"name": unit["changed"], "state": "restarted", "enabled": True},
+        {"name": unit["new"], "state": "started", "enabled": True},
+        {"name": unit["off"], "state": "stopped", "enabled": False},
+        {"name": unit["gone"], "state": "stopped", "enabled": False},
+    ]
+    # In check mode the changed instance's unit is not written yet: it is left out.
+    assert [s["name"] for s in jupyter_unit_states(checked, ["changed", "off"], [], True)] == [
+        unit["new"], unit["up"], unit["gone"]]
+    with pytest.raises(LabforgeFilterError, match="changed instance names"):
+        jupyter_unit_states(checked, None, [])

@@ -304,3 +304,26 @@ def test_env_quote_rejects_other_types(value: object) -> None:
 )
 def test_property_systemd_reads_back_the_assignment(name: str, value: str) -> None:
     assert systemd_reads(systemd_env_quote(name, value)) == f"{name}={value}"
+
+
+def test_unit_states_give_every_unit_the_same_wanted_state():
+    from labforge_filters.systemd import systemd_unit_states
+
+    assert systemd_unit_states(["a.socket", "b.service"], "started", True) == [
+        {"name": "a.socket", "state": "started", "enabled": True},
+        {"name": "b.service", "state": "started", "enabled": True}]
+    assert systemd_unit_states(["a.service"], "restarted") == [{"name": "a.service", "state": "restarted"}]
+    assert systemd_unit_states([], "stopped", False) == []
+
+
+@pytest.mark.parametrize(("names", "state", "enabled", "message"), [
+    ("a.service", "started", None, "expected a list of unit names"),
+    (["a.service", ""], "started", None, "expected a list of unit names"),
+    (["a.service"], "running", None, "unit state must be one of started, stopped, restarted"),
+    (["a.service"], "started", "yes", "enabled must be true, false or left out"),
+])
+def test_unit_states_refuse_bad_input_naming_it(names, state, enabled, message):
+    from labforge_filters.systemd import systemd_unit_states
+
+    with pytest.raises(LabforgeFilterError, match=message):
+        systemd_unit_states(names, state, enabled)
