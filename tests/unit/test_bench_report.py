@@ -259,3 +259,10 @@ def test_the_header_says_when_the_engines_kept_their_images_in_memory():
     raw = {**RAW, "settings": {"docker_data": "memory"}}
     text = markdown(raw, summarise(raw))
     assert "The lab hosts' engines kept their images in memory (tmpfs), not on the disk." in text
+
+
+def test_eight_trials_are_the_fewest_whose_interval_leaves_out_the_lowest_and_the_highest():
+    # make bench's default number of trials rests on this.
+    assert median_interval(list(range(7)))[:2] == (0, 6)
+    low, high, coverage = median_interval(list(range(8)))
+    assert (low, high) == (1, 6) and coverage == 0.93
