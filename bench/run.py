@@ -26,7 +26,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,7 +52,7 @@ MANIFEST_TYPES = "application/vnd.docker.distribution.manifest.v2+json,applicati
 VM_PORT, CONTAINER_PORT = 18081, 18080
 
 DEFAULT_MEASURES = ("vm", "single", "scipy", "fleet")
-MEASURES = (*DEFAULT_MEASURES, "noise")
+MEASURES = (*DEFAULT_MEASURES, "noise", "ansible")
 PROFILE = False  # --profile: per-task times in the playbook logs (adds a little to each task)
 DOCKER_DATA = "disk"  # --docker-data: where the lab hosts' engines keep their images
 
@@ -141,8 +141,9 @@ def remove_hosts(names: list[str]) -> None:
     started_names.difference_update(names)
 
 
-def playbook(label: str, inv: dict[str, Any], forks: int, key: Path, *args: str) -> dict[str, Any]:
-    """Run site.yml against ``inv``, timing it and sampling the controller's memory."""
+def playbook(label: str, inv: dict[str, Any], forks: int, key: Path, *args: str,
+             playbook_file: Path = PROJECT / "site.yml") -> dict[str, Any]:
+    """Run site.yml (or ``playbook_file``) against ``inv``, timing it and sampling the controller's memory."""
     (STATE / "inventories").mkdir(parents=True, exist_ok=True)
     (STATE / "logs").mkdir(parents=True, exist_ok=True)
     inv_file = STATE / "inventories" / f"{label}.yml"
@@ -163,7 +164,7 @@ def playbook(label: str, inv: dict[str, Any], forks: int, key: Path, *args: str)
         env["ANSIBLE_CALLBACKS_ENABLED"] = "ansible.posix.profile_tasks"
     log_file = STATE / "logs" / f"{label}.log"
     loadavg = [round(x, 2) for x in os.getloadavg()]
-    command = ["ansible-playbook", "-i", str(inv_file), str(PROJECT / "site.yml"), *args]
+    command = ["ansible-playbook", "-i", str(inv_file), str(playbook_file), *args]
     with open(log_file, "w") as out, cpustat.Timed() as timed:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=PROJECT)
         with PeakSampler(process.pid) as sampler:
@@ -301,27 +302,62 @@ def measure_scipy_converge(image: str, key: Path, upstream: Upstream, gateway: s
     return converged.measure
 
 
-def measure_script_against_itself(image: str, key: Path, upstream: Upstream, gateway: str,
-                                  trials: int) -> dict[str, Any]:
-    """Measure 1's design with the plain script on both hosts of each trial (scipy-sized image): how far
-    two runs of the same work drift apart on this machine, the noise labforge's trials sit in."""
-    registry = f"{gateway}:{UPSTREAM_PORT}"
-    hosts = [f"{PREFIX}noise-a", f"{PREFIX}noise-b"]
+Runner = Callable[[str, str, str, str, int], ScriptRun]  # (host, address, repository, token, trial)
+
+
+def measure_pair(label: str, repository: str, image: str, key: Path, upstream: Upstream,
+                 runners: tuple[Runner, Runner], trials: int) -> dict[str, Any]:
+    """Measure 1's design for two other ways of doing the work: each trial on two fresh hosts, one
+    after the other, the order alternating; way a on host a, way b on host b."""
+    hosts = [f"{PREFIX}{label}-a", f"{PREFIX}{label}-b"]
     runs: dict[str, list[ScriptRun]] = {host: [] for host in hosts}
     for trial in range(trials):
         addresses = start_hosts(hosts, image, key)
         token = secrets.token_hex(16)
-        for host in hosts if trial % 2 == 0 else hosts[::-1]:
-            runs[host].append(run_floor_script(addresses[host], key, registry, SCIPY_REPOSITORY, token))
-        log(f"noise trial {trial + 1}: " + ", ".join(f"{runs[h][-1].seconds} s {runs[h][-1].phases}" for h in hosts))
+        steps = list(zip(hosts, runners, strict=True))
+        for host, runner in steps if trial % 2 == 0 else steps[::-1]:
+            runs[host].append(runner(host, addresses[host], repository, token, trial))
+        log(f"{label} trial {trial + 1}: " + ", ".join(f"{runs[h][-1].seconds} s {runs[h][-1].phases}" for h in hosts))
         remove_hosts(hosts)
-    out: dict[str, Any] = {"image": {"reference": SCIPY_REPOSITORY,
-                                     "compressed_bytes": upstream.image_bytes(SCIPY_REPOSITORY)}}
+    out: dict[str, Any] = {"image": {"reference": repository, "compressed_bytes": upstream.image_bytes(repository)}}
     for side, host in zip("ab", hosts, strict=True):
         out[f"{side}_runs_s"] = [r.seconds for r in runs[host]]
         out[f"{side}_phases_s"] = [r.phases for r in runs[host]]
         out[f"{side}_cpu"] = [r.cpu for r in runs[host]]
     return out
+
+
+def floor_runner(key: Path, gateway: str) -> Runner:
+    registry = f"{gateway}:{UPSTREAM_PORT}"
+    return lambda host, address, repository, token, trial: run_floor_script(address, key, registry, repository, token)
+
+
+def minimal_playbook_runner(key: Path, gateway: str) -> Runner:
+    """bench/minimal.yml, the script's work as the shortest Ansible playbook, with site.yml's inventory."""
+    registry = f"{gateway}:{UPSTREAM_PORT}"
+
+    def run_minimal(host: str, address: str, repository: str, token: str, trial: int) -> ScriptRun:
+        inv = inventory.lab_inventory({host: address}, registry, token, str(key), repository=repository)
+        done = playbook(f"minimal-{trial + 1}", inv, 2, key, playbook_file=BENCH / "minimal.yml")
+        return ScriptRun(done["seconds"], {}, done["cpu"])
+
+    return run_minimal
+
+
+def measure_script_against_itself(image: str, key: Path, upstream: Upstream, gateway: str,
+                                  trials: int) -> dict[str, Any]:
+    """The plain script on both hosts of each trial (scipy-sized image): how far two runs of the same
+    work drift apart on this machine, the noise labforge's trials sit in."""
+    floor = floor_runner(key, gateway)
+    return measure_pair("noise", SCIPY_REPOSITORY, image, key, upstream, (floor, floor), trials)
+
+
+def measure_minimal_playbook(image: str, key: Path, upstream: Upstream, gateway: str,
+                             trials: int) -> dict[str, Any]:
+    """bench/minimal.yml against the plain script (test image): how much of what labforge adds to the
+    script any Ansible playbook adds, before labforge's own checks, hardening and services."""
+    runners = (minimal_playbook_runner(key, gateway), floor_runner(key, gateway))
+    return measure_pair("minimal", REPOSITORY, image, key, upstream, runners, trials)
 
 
 def measure_container_vs_vm(trials: int) -> dict[str, Any]:
@@ -464,6 +500,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         if "noise" in args.measures:
             raw["script_vs_itself_scipy"] = measure_script_against_itself(image, key, upstream, gateway, args.trials)
             save_partial(raw)
+        if "ansible" in args.measures:
+            raw["minimal_playbook_vs_script"] = measure_minimal_playbook(image, key, upstream, gateway, args.trials)
+            save_partial(raw)
     finally:
         upstream.stop()
         remove_hosts(sorted(started_names))
@@ -500,7 +539,9 @@ def main() -> int:
                         help="which measures to run: vm (container vs guest), single (converge vs floor, re-run, "
                              "unit vs docker run), scipy (converge vs floor with a scipy-notebook-sized image), "
                              "fleet (fleet scaling and the mirror), noise (the plain script against itself with "
-                             "the scipy-sized image, not in the default); default vm,single,scipy,fleet")
+                             "the scipy-sized image, not in the default), ansible (bench/minimal.yml, the script's "
+                             "work as a six-task playbook, against the script, test image, not in the default); "
+                             "default vm,single,scipy,fleet")
     parser.add_argument("--profile", action="store_true",
                         help="per-task times (profile_tasks) in the playbook logs under .rig/bench/logs")
     parser.add_argument("--docker-data", choices=fleet.DOCKER_DATA_PLACES, default="disk",

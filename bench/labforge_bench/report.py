@@ -123,9 +123,18 @@ def _trial_ratios(pairs: Sequence[tuple[float, float]]) -> dict[str, Any]:
     return out
 
 
-def noise_summary(m: Mapping[str, Any]) -> dict[str, Any]:
-    """The plain script against itself, per trial (host a over host b): the spread two runs of the
-    same work show on this machine, against which measure 1's trial-by-trial ratios can be read."""
+# Two other ways of doing measure 1's work, compared trial by trial as measure 1 is (way a over way b):
+# the plain script against itself, the noise labforge's trials sit in; and the script's work as the
+# shortest Ansible playbook against the script, what Ansible itself adds.
+PAIR_MEASURES = {
+    "script_vs_itself_scipy": ("the plain script against itself", "host a / host b", ("host a", "host b")),
+    "minimal_playbook_vs_script": ("the script's work as a six-task Ansible playbook (`bench/minimal.yml`) "
+                                   "vs the plain script", "playbook / script", ("playbook", "script")),
+}
+
+
+def pair_summary(m: Mapping[str, Any]) -> dict[str, Any]:
+    """Two ways of doing the work, per trial (way a over way b): their ratios and differences."""
     pairs = list(zip(m["a_runs_s"], m["b_runs_s"], strict=True))
     out = {**_trial_ratios(pairs), "differences_s": [round(a - b, 2) for a, b in pairs]}
     if m.get("a_cpu") and m.get("b_cpu"):
@@ -165,8 +174,7 @@ def summarise(raw: Mapping[str, Any]) -> dict[str, Any]:
         m = raw["time_to_ready"]
         r = ratio(median(m["systemd_unit_s"]), median(m["docker_run_s"]))
         out["time_to_ready"] = {"ratio": r, "target": UNIT_VS_DOCKER_RUN_MAX, "met": r <= UNIT_VS_DOCKER_RUN_MAX}
-    if "script_vs_itself_scipy" in raw:
-        out["script_vs_itself_scipy"] = noise_summary(raw["script_vs_itself_scipy"])
+    out.update({name: pair_summary(raw[name]) for name in PAIR_MEASURES if name in raw})
     if "container_vs_vm" in raw:
         m = raw["container_vs_vm"]
         out["container_vs_vm"] = {"ratio": ratio(median(m["vm_s"]), median(m["container_s"]))}
@@ -211,11 +219,12 @@ def _cpu_rows(s: Mapping[str, Any], first: str, second: str) -> list[str]:
             f"{c['busy_cpu_s'][0]:.1f} s vs {c['busy_cpu_s'][1]:.1f} s = {c['busy_ratio']:.2f}x | measured | |"]
 
 
-def _noise_rows(m: Mapping[str, Any], s: Mapping[str, Any]) -> list[str]:
-    return [f"| the plain script against itself on two fresh hosts with `{m['image']['reference']}`, trial by "
-            f"trial (host a / host b) | {_trial_by_trial(s)}; a minus b from "
+def _pair_rows(name: str, m: Mapping[str, Any], s: Mapping[str, Any]) -> list[str]:
+    title, per_trial, (first, second) = PAIR_MEASURES[name]
+    return [f"| {title} on two fresh hosts with `{m['image']['reference']}`, trial by "
+            f"trial ({per_trial}) | {_trial_by_trial(s)}; {first} minus {second} from "
             f"{min(s['differences_s']):+.1f} to {max(s['differences_s']):+.1f} s | measured | |",
-            *_cpu_rows(s, "host a", "host b")]
+            *_cpu_rows(s, first, second)]
 
 
 def _converge_rows(m: Mapping[str, Any], s: Mapping[str, Any]) -> list[str]:
@@ -255,8 +264,9 @@ def markdown(raw: Mapping[str, Any], summary: Mapping[str, Any]) -> str:
     for name in CONVERGE_MEASURES:
         if name in raw:
             lines += _converge_rows(raw[name], summary[name])
-    if "script_vs_itself_scipy" in raw:
-        lines += _noise_rows(raw["script_vs_itself_scipy"], summary["script_vs_itself_scipy"])
+    for name in PAIR_MEASURES:
+        if name in raw:
+            lines += _pair_rows(name, raw[name], summary[name])
     if "rerun" in raw:
         m, s = raw["rerun"], summary["rerun"]
         runs = f" (median of {len(m['runs_s'])})" if "runs_s" in m else ""

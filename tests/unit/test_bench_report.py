@@ -219,8 +219,25 @@ def test_the_script_against_itself_shows_the_spread_of_the_same_work():
     text = markdown(raw, summarise(raw))
     assert ("| the plain script against itself on two fresh hosts with `labforge/jupyter-scipy:1`, trial by trial "
             "(host a / host b) | 1.20, 1.00, 1.25, 0.90, 1.10; median **1.10x** (94% interval 0.90 to 1.25); "
-            "a minus b from -6.0 to +14.0 s | measured | |") in text
+            "host a minus host b from -6.0 to +14.0 s | measured | |") in text
     assert "against itself" not in markdown(RAW, summarise(RAW))
+
+
+def test_the_minimal_playbook_is_set_against_the_script_trial_by_trial():
+    minimal = {"image": {"reference": "labforge/jupyter-test:2", "compressed_bytes": 122_300_000},
+               "a_runs_s": [30.0, 33.0, 28.0, 36.0, 31.0], "b_runs_s": [25.0, 30.0, 28.0, 30.0, 25.0],
+               "a_cpu": [{"busy_cpu_s": 36.0, "steal_share": 0.02}] * 5,
+               "b_cpu": [{"busy_cpu_s": 30.0, "steal_share": 0.01}] * 5}
+    raw = {**RAW, "minimal_playbook_vs_script": minimal}
+    summary = summarise(raw)
+    s = summary["minimal_playbook_vs_script"]
+    assert s["paired_ratios"] == [1.2, 1.1, 1.0, 1.2, 1.24] and s["differences_s"] == [5.0, 3.0, 0.0, 6.0, 6.0]
+    text = markdown(raw, summary)
+    assert ("| the script's work as a six-task Ansible playbook (`bench/minimal.yml`) vs the plain script on two "
+            "fresh hosts with `labforge/jupyter-test:2`, trial by trial (playbook / script) | 1.20, 1.10, 1.00, 1.20, "
+            "1.24; median **1.20x** (94% interval 1.00 to 1.24); playbook minus script from +0.0 to +6.0 s | "
+            "measured | |") in text
+    assert "(medians, playbook vs script) | 36.0 s vs 30.0 s = 1.20x |" in text
 
 
 def test_cpu_rows_show_each_run_stolen_share_and_the_cpu_seconds_each_side_used():
