@@ -131,6 +131,15 @@ class Upstream:
             self.process.wait(timeout=10)
 
 
+def settle() -> None:
+    """Write every dirty page to the disk before a timed run, so that no run pays for the write-back
+    of the one before it (a pull leaves up to a gigabyte behind) or of removed hosts."""
+    began = time.monotonic()
+    os.sync()
+    if time.monotonic() - began > 1:
+        log(f"the disk took {time.monotonic() - began:.1f} s to write back what was pending")
+
+
 def start_hosts(names: list[str], image: str, key: Path) -> dict[str, str]:
     started_names.update(names)
     return fleet.start(names, image, key, DOCKER_DATA)
@@ -246,6 +255,7 @@ def measure_converge(repository: str, label: str, image: str, key: Path, upstrea
             converges.append(playbook(f"{label}-converge-{trial + 1}", inv, 2, key))
 
         for step in (run_floor, run_labforge) if trial % 2 == 0 else (run_labforge, run_floor):
+            settle()
             step()
         log(f"{label} trial {trial + 1}: floor {floors[-1].seconds} s {floors[-1].phases} "
             f"({floors[-1].cpu['steal_share']:.0%} stolen), labforge {converges[-1]['seconds']} s")
@@ -316,6 +326,7 @@ def measure_pair(label: str, repository: str, image: str, key: Path, upstream: U
         token = secrets.token_hex(16)
         steps = list(zip(hosts, runners, strict=True))
         for host, runner in steps if trial % 2 == 0 else steps[::-1]:
+            settle()
             runs[host].append(runner(host, addresses[host], repository, token, trial))
         log(f"{label} trial {trial + 1}: " + ", ".join(f"{runs[h][-1].seconds} s {runs[h][-1].phases}" for h in hosts))
         remove_hosts(hosts)
@@ -424,6 +435,7 @@ def measure_fleet(n: int, image: str, key: Path, upstream: Upstream, gateway: st
     forks = n + (1 if mirror else 0)
     label = f"fleet-{n}" + ("" if mirror else "-no-mirror")
     since, offset = time.time(), upstream.offset()
+    settle()
     converge = playbook(f"{label}-converge", inv, forks, key)
     served = upstream.served_since(offset)
     row: dict[str, Any] = {
