@@ -65,14 +65,8 @@ class UnitError(Exception):
 def parse_show(text: str, count: int) -> list[dict[str, str]]:
     """The properties of each unit from `systemctl show -p ... UNIT...`: one block per unit, in the
     order asked, blocks separated by an empty line."""
-    blocks: list[dict[str, str]] = [{}]
-    for line in text.splitlines():
-        if not line.strip():
-            if blocks[-1]:
-                blocks.append({})
-            continue
-        key, _, value = line.partition("=")
-        blocks[-1][key] = value
+    blocks = [dict(line.partition("=")[::2] for line in block.splitlines() if "=" in line)
+              for block in text.strip().split("\n\n")]
     blocks = [block for block in blocks if block]
     if len(blocks) != count:
         raise UnitError(f"systemctl show gave {len(blocks)} units for {count} asked")

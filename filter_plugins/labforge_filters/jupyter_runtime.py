@@ -246,9 +246,9 @@ def jupyter_unit_states(instances: object, changed: object, as_wanted: object,
             continue
         if instance["state"] in ("stopped", "absent"):
             states.append({"name": unit, "state": "stopped", "enabled": False})
-        elif instance["state"] == "present" and name in changed:
+        elif name in changed:
             states.append({"name": unit, "state": "restarted", "enabled": True})
-        elif instance["state"] == "present" and unit not in as_wanted:
+        elif unit not in as_wanted:
             states.append({"name": unit, "state": "started", "enabled": True})
     return states
 
