@@ -22,6 +22,7 @@ import os
 import platform
 import re
 import secrets
+import shutil
 import subprocess
 import sys
 import time
@@ -55,6 +56,17 @@ DEFAULT_MEASURES = ("vm", "single", "scipy", "fleet")
 MEASURES = (*DEFAULT_MEASURES, "noise", "ansible")
 PROFILE = False  # --profile: per-task times in the playbook logs (adds a little to each task)
 DOCKER_DATA = "disk"  # --docker-data: where the lab hosts' engines keep their images
+
+# Removing a lab host deletes tens of thousands of files, and on a disk whose ext4 has no journal
+# (this machine's) creating files stays slow for up to 6 minutes after: ext4 will not reuse an
+# inode deleted in the last 60 s, or 360 s while its inode table block is dirty, and scans past
+# each one (perf: recently_deleted under ext4_create). A pull creates as many files, so a host
+# removed just before a timed run made the run's image extraction take up to 25 s longer. The
+# bench therefore retires hosts (stops them, keeps their files) and removes them only at the end,
+# or when the disk runs short, and then waits the 6 minutes out before the next timed run.
+DELETION_SHADOW_S = 360
+DISK_RESERVE_BYTES = 20 * 2**30
+LAST_REMOVAL = STATE / "last-host-removal"
 
 started_names: set[str] = set()
 
@@ -133,7 +145,7 @@ class Upstream:
 
 def settle() -> None:
     """Write every dirty page to the disk before a timed run, so that no run pays for the write-back
-    of the one before it (a pull leaves up to a gigabyte behind) or of removed hosts."""
+    of the one before it (a pull leaves up to a gigabyte behind)."""
     began = time.monotonic()
     os.sync()
     if time.monotonic() - began > 1:
@@ -141,13 +153,40 @@ def settle() -> None:
 
 
 def start_hosts(names: list[str], image: str, key: Path) -> dict[str, str]:
+    make_room()
     started_names.update(names)
     return fleet.start(names, image, key, DOCKER_DATA)
 
 
-def remove_hosts(names: list[str]) -> None:
-    fleet.remove(names)
+def retire_hosts(names: list[str]) -> None:
+    fleet.retire(names)
     started_names.difference_update(names)
+
+
+def remove_retired_hosts() -> None:
+    names = fleet.retired()
+    if names:
+        log(f"removing {len(names)} retired lab hosts")
+        fleet.remove(names)
+        os.sync()
+        LAST_REMOVAL.touch()
+
+
+def wait_out_removals() -> None:
+    """Wait until the last removal of hosts no longer slows the creation of files (see DELETION_SHADOW_S)."""
+    if LAST_REMOVAL.exists():
+        left = fleet.removal_wait_s(LAST_REMOVAL.stat().st_mtime, time.time(), DELETION_SHADOW_S)
+        if left > 0:
+            log(f"waiting {left:.0f} s until the files of removed hosts no longer slow the disk")
+            time.sleep(left)
+
+
+def make_room() -> None:
+    """Remove the retired hosts when the engine's disk has less than DISK_RESERVE_BYTES free."""
+    root = fleet.sh("docker", "info", "--format", "{{.DockerRootDir}}")
+    if fleet.retired() and shutil.disk_usage(root).free < DISK_RESERVE_BYTES:
+        remove_retired_hosts()
+        wait_out_removals()
 
 
 def playbook(label: str, inv: dict[str, Any], forks: int, key: Path, *args: str,
@@ -262,7 +301,7 @@ def measure_converge(repository: str, label: str, image: str, key: Path, upstrea
         if trial == 0:
             per_host = upstream.served_since(offset).bytes_by_client
             bytes_direct = {"labforge": per_host.get(addresses[lab], 0), "floor": per_host.get(addresses[floor], 0)}
-        remove_hosts([floor] if trial == trials - 1 else [lab, floor])
+        retire_hosts([floor] if trial == trials - 1 else [lab, floor])
     labforge_runs, floor_runs = [c["seconds"] for c in converges], [f.seconds for f in floors]
     measure = {"image": {"reference": repository, "compressed_bytes": upstream.image_bytes(repository)},
                "labforge_s": report.median(labforge_runs), "floor_s": report.median(floor_runs),
@@ -293,7 +332,7 @@ def measure_single_host(image: str, key: Path, upstream: Upstream, gateway: str,
                               "--cpus", "1", "-p", "127.0.0.1:8899:8888", "-e", f"JUPYTER_TOKEN={token}", image_ref))
         fleet.exec_in(lab, "docker", "rm", "-f", "bench-raw")
     log(f"time to ready: unit {unit_s}, docker run {run_s}")
-    remove_hosts([lab])
+    retire_hosts([lab])
     rerun_runs = [r["seconds"] for r in reruns]
     return {
         "converge_vs_floor": converged.measure,
@@ -308,7 +347,7 @@ def measure_single_host(image: str, key: Path, upstream: Upstream, gateway: str,
 def measure_scipy_converge(image: str, key: Path, upstream: Upstream, gateway: str, trials: int) -> dict[str, Any]:
     """Measure 1 again with an image of a docker-stacks scipy-notebook's size and contents."""
     converged = measure_converge(SCIPY_REPOSITORY, "scipy", image, key, upstream, gateway, trials)
-    remove_hosts([converged.lab])
+    retire_hosts([converged.lab])
     return converged.measure
 
 
@@ -329,7 +368,7 @@ def measure_pair(label: str, repository: str, image: str, key: Path, upstream: U
             settle()
             runs[host].append(runner(host, addresses[host], repository, token, trial))
         log(f"{label} trial {trial + 1}: " + ", ".join(f"{runs[h][-1].seconds} s {runs[h][-1].phases}" for h in hosts))
-        remove_hosts(hosts)
+        retire_hosts(hosts)
     out: dict[str, Any] = {"image": {"reference": repository, "compressed_bytes": upstream.image_bytes(repository)}}
     for side, host in zip("ab", hosts, strict=True):
         out[f"{side}_runs_s"] = [r.seconds for r in runs[host]]
@@ -451,7 +490,7 @@ def measure_fleet(n: int, image: str, key: Path, upstream: Upstream, gateway: st
         rerun = playbook(f"{label}-rerun", inv, forks, key)
         row.update(rerun_s=rerun["seconds"], rerun_changed=sum(h["changed"] for h in rerun["recap"].values()),
                    rerun_peak_rss_kib=rerun["peak_rss_kib"])
-    remove_hosts(names)
+    retire_hosts(names)
     return row
 
 
@@ -477,7 +516,7 @@ def measure_fleets(args: argparse.Namespace, image: str, image_bytes: int, key: 
                          "with_bytes": with_row["upstream_bytes"] if with_row else None,
                          "without_converge_s": without["converge_s"],
                          "with_converge_s": with_row["converge_s"] if with_row else None}
-    remove_hosts([mirror_name])
+    retire_hosts([mirror_name])
 
 
 def save_partial(raw: dict[str, Any]) -> None:
@@ -494,6 +533,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     raw["settings"]["out"] = str(args.out)
     key, image, gateway = fleet.ssh_key(), fleet.host_image(), fleet.gateway()
     log(f"lab host image {image}; hosts reach this machine at {gateway}")
+    remove_retired_hosts()  # left by a run that was stopped
+    wait_out_removals()
     upstream = Upstream()
     upstream.start(with_scipy=bool({"scipy", "noise"} & set(args.measures)))
     try:
@@ -517,7 +558,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             save_partial(raw)
     finally:
         upstream.stop()
-        remove_hosts(sorted(started_names))
+        retire_hosts(sorted(started_names))
+        remove_retired_hosts()
     raw["machine"]["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
     raw["duration_s"] = round(time.monotonic() - began)
     return raw

@@ -4,6 +4,7 @@ Molecule base platform's options, reached over SSH at their docker0 addresses.""
 from __future__ import annotations
 
 import hashlib
+import secrets
 import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -14,6 +15,7 @@ import yaml
 PROJECT = Path(__file__).resolve().parents[2]
 STATE = PROJECT / ".rig" / "bench"
 PREFIX = "labforge-bench-"
+RETIRED_PREFIX = f"{PREFIX}retired-"
 ENGINE_DATA = "/var/lib/docker"
 # Where a host's engine keeps its images: a volume on this machine's disk, as Molecule's hosts do,
 # or a tmpfs, which takes the disk's variable latency out of the pulls (and costs the memory).
@@ -109,6 +111,22 @@ def remove(names: list[str]) -> None:
     mine = [name for name in names if name.startswith(PREFIX)]
     if mine:
         subprocess.run(["docker", "rm", "-f", "-v", *mine], capture_output=True)
+
+
+def retire(names: list[str]) -> None:
+    """Stop bench hosts and set them aside under new names, their files kept until remove(retired())."""
+    for name in (name for name in names if name.startswith(PREFIX)):
+        subprocess.run(["docker", "kill", name], capture_output=True)
+        subprocess.run(["docker", "rename", name, f"{RETIRED_PREFIX}{secrets.token_hex(4)}"], capture_output=True)
+
+
+def retired() -> list[str]:
+    return sh("docker", "ps", "--all", "--filter", f"name=^{RETIRED_PREFIX}", "--format", "{{.Names}}").split()
+
+
+def removal_wait_s(removed_at: float, now: float, shadow_s: float) -> float:
+    """Seconds left until a removal at ``removed_at`` no longer slows the creation of files."""
+    return max(0.0, removed_at + shadow_s - now)
 
 
 def exec_in(name: str, *command: str, input: str | None = None) -> str:

@@ -30,3 +30,14 @@ def test_in_memory_the_engine_data_volume_becomes_an_executable_tmpfs_and_nothin
 def test_an_unknown_place_for_the_engine_data_is_refused_by_name():
     with pytest.raises(ValueError, match="disk, memory"):
         fleet.platform_flags("ssd")
+
+
+def test_a_removal_is_waited_out_for_the_rest_of_its_shadow_and_not_at_all_after_it():
+    assert fleet.removal_wait_s(removed_at=1000.0, now=1100.0, shadow_s=360) == 260.0
+    assert fleet.removal_wait_s(removed_at=1000.0, now=1360.0, shadow_s=360) == 0.0
+    assert fleet.removal_wait_s(removed_at=1000.0, now=5000.0, shadow_s=360) == 0.0
+
+
+def test_only_retired_hosts_carry_the_retired_prefix_and_it_is_still_a_bench_name():
+    assert fleet.RETIRED_PREFIX.startswith(fleet.PREFIX)
+    assert not f"{fleet.PREFIX}single".startswith(fleet.RETIRED_PREFIX)
