@@ -183,8 +183,10 @@ def wait_out_removals() -> None:
 
 def make_room() -> None:
     """Remove the retired hosts when the engine's disk has less than DISK_RESERVE_BYTES free."""
+    if not fleet.retired():
+        return
     root = fleet.sh("docker", "info", "--format", "{{.DockerRootDir}}")
-    if fleet.retired() and shutil.disk_usage(root).free < DISK_RESERVE_BYTES:
+    if shutil.disk_usage(root).free < DISK_RESERVE_BYTES:
         remove_retired_hosts()
         wait_out_removals()
 

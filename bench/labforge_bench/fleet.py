@@ -106,16 +106,20 @@ def start(names: list[str], image: str, key: Path, docker_data: str = "disk") ->
     return dict(zip(names, addresses, strict=True))
 
 
+def _mine(names: list[str]) -> list[str]:
+    """Only the names with the bench prefix: the bench never touches another container."""
+    return [name for name in names if name.startswith(PREFIX)]
+
+
 def remove(names: list[str]) -> None:
-    """Remove bench hosts and their anonymous volumes (only names with the bench prefix)."""
-    mine = [name for name in names if name.startswith(PREFIX)]
-    if mine:
+    """Remove bench hosts and their anonymous volumes."""
+    if mine := _mine(names):
         subprocess.run(["docker", "rm", "-f", "-v", *mine], capture_output=True)
 
 
 def retire(names: list[str]) -> None:
     """Stop bench hosts and set them aside under new names, their files kept until remove(retired())."""
-    for name in (name for name in names if name.startswith(PREFIX)):
+    for name in _mine(names):
         subprocess.run(["docker", "kill", name], capture_output=True)
         subprocess.run(["docker", "rename", name, f"{RETIRED_PREFIX}{secrets.token_hex(4)}"], capture_output=True)
 
