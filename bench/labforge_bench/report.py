@@ -167,8 +167,12 @@ def summarise(raw: Mapping[str, Any]) -> dict[str, Any]:
         out["mirror"] = {
             "without_per_image": round(m["without_bytes"] / image, 2),
             "with_per_image": round(m["with_bytes"] / image, 2),
-            # once per lab: what crosses from the upstream does not grow with the number of hosts
-            "flat_in_hosts": max(with_bytes) <= with_bytes[0] * 1.05,
+            "with_per_image_range": [round(min(with_bytes) / image, 2), round(max(with_bytes) / image, 2)],
+            # Once per lab: pulls per host would add a whole image for each extra host. The
+            # mirror's own spread stays well under half an image: it fetches a cold blob twice,
+            # to store it and to stream it to the client that asked, and the access log shows the
+            # second fetch of a large blob cut short by a different amount in each run.
+            "flat_in_hosts": max(with_bytes) - min(with_bytes) < image / 2,
         }
     if "time_to_ready" in raw:
         m = raw["time_to_ready"]
@@ -290,10 +294,12 @@ def markdown(raw: Mapping[str, Any], summary: Mapping[str, Any]) -> str:
         )
     if "mirror" in summary:
         m, s = raw["mirror"], summary["mirror"]
+        low, high = s["with_per_image_range"]
         lines.append(
             f"| bytes from the upstream, {m['hosts']} hosts: without vs with `registry_mirror` | "
             f"{_mb(m['without_bytes'])} ({s['without_per_image']:.1f}x the image) vs {_mb(m['with_bytes'])} "
-            f"({s['with_per_image']:.1f}x) | once per lab, not per host | {_met(s['flat_in_hosts'])} |"
+            f"({s['with_per_image']:.1f}x); with the mirror {low:.2f} to {high:.2f}x the image for every fleet size "
+            f"| once per lab, not per host | {_met(s['flat_in_hosts'])} |"
         )
     if raw.get("fleet"):
         lines += [
