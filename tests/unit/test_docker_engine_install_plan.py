@@ -8,16 +8,12 @@ from __future__ import annotations
 
 import json
 import os
-import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-ROLE = Path(__file__).resolve().parents[2] / "roles" / "docker_engine"
-ANSIBLE_PLAYBOOK = Path(sys.executable).with_name("ansible-playbook")
-if not ANSIBLE_PLAYBOOK.exists():
-    ANSIBLE_PLAYBOOK = Path(shutil.which("ansible-playbook") or "ansible-playbook")
+TOP = Path(__file__).resolve().parents[2]
+ROLE = TOP / "roles" / "docker_engine"
 
 
 def installed(version: str = "20.10.24+dfsg1-1+deb12u1+b6", state: str = "ii") -> dict:
@@ -42,14 +38,19 @@ def playbook() -> list[dict]:
     tasks = [
         {
             "name": name,
-            "ansible.builtin.debug": {"msg": "PLAN {{ __docker_engine_distro_install | to_json }}"},
+            "ansible.builtin.assert": {
+                "that": "__docker_engine_distro_install == expected",
+                "fail_msg": "got {{ __docker_engine_distro_install | to_json }}, expected {{ expected | to_json }}",
+                "quiet": True,
+            },
             "vars": {
                 "__docker_engine_host": {"packages": packages},
                 "docker_engine_version": version,
                 "docker_engine_compose": compose,
+                "expected": expected,
             },
         }
-        for name, (packages, version, compose, _) in CASES.items()
+        for name, (packages, version, compose, expected) in CASES.items()
     ]
     return [
         {
@@ -62,24 +63,10 @@ def playbook() -> list[dict]:
 
 
 def test_the_install_plan_follows_the_host_read(tmp_path: Path) -> None:
-    (tmp_path / "ansible.cfg").write_text("[defaults]\n")
     (tmp_path / "play.yml").write_text(json.dumps(playbook(), indent=1))
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")},
-        "ANSIBLE_CONFIG": str(tmp_path / "ansible.cfg"),
-        "ANSIBLE_HOME": str(tmp_path / "home"),
-        "ANSIBLE_LOCAL_TEMP": str(tmp_path / "tmp"),
-        "ANSIBLE_NOCOLOR": "1",
-        "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.default",
-        "ANSIBLE_LOCALHOST_WARNING": "0",
-    }
-    run = subprocess.run(
-        [str(ANSIBLE_PLAYBOOK), "-i", "localhost,", "-c", "local", "play.yml"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
-    )
+    env = {**os.environ, "ANSIBLE_CONFIG": str(TOP / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"}
+    command = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", "-c", "local",
+               str(tmp_path / "play.yml")]
+    run = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120, cwd=TOP)
     assert run.returncode == 0, run.stdout + run.stderr
-    plans = {
-        task: json.loads(json.loads(f'"{plan}"'))
-        for task, plan in re.findall(r'TASK \[(.+?)\] \*+\nok: \[localhost\] => \{\n\s+"msg": "PLAN (.*)"', run.stdout)
-    }
-    assert plans == {name: case[3] for name, case in CASES.items()}
+    assert f"ok={len(CASES)} " in run.stdout, run.stdout
