@@ -2,6 +2,8 @@
 
 `__docker_engine_distro_install` decides what apt-get installs from the host read: nothing
 when the engine is installed at the wanted version, so a re-run makes no apt call.
+`__docker_engine_service_as_wanted` decides whether the service task runs: from the state the
+install printed when it ran, else from the host read.
 """
 
 from __future__ import annotations
@@ -34,6 +36,30 @@ CASES = {
 }
 
 
+APT_TAIL = "Setting up docker.io (20.10.24+dfsg1-1+deb12u1+b6) ...\n"
+
+
+def read(active: str, enabled: str) -> dict:
+    return {"packages": {}, "unit_state": {"active": active, "enabled": enabled}}
+
+
+# case: (host read, the install's result, docker_engine_service_state, _enabled, expected as wanted)
+SERVICE_CASES = {
+    "fresh host, the package started and enabled it": (
+        read("", ""), {"stdout": APT_TAIL + "ActiveState=active\nUnitFileState=enabled"}, "started", True, True),
+    "fresh host, a policy kept it from starting": (
+        read("", ""), {"stdout": APT_TAIL + "ActiveState=inactive\nUnitFileState=enabled"}, "started", True, False),
+    "fresh host, no systemctl output": (read("", ""), {"stdout": APT_TAIL}, "started", True, False),
+    "upgrade restarted an engine meant to be stopped": (
+        read("inactive", "disabled"), {"stdout": APT_TAIL + "ActiveState=active\nUnitFileState=enabled"},
+        "stopped", False, False),
+    "no install, running as wanted": (read("active", "enabled"), {"skipped": True}, "started", True, True),
+    "no install, stopped but wanted running": (read("inactive", "enabled"), {"skipped": True}, "started", True, False),
+    "no install, stopped and disabled as wanted": (
+        read("inactive", "disabled"), {"skipped": True}, "stopped", False, True),
+}
+
+
 def playbook() -> list[dict]:
     tasks = [
         {
@@ -51,6 +77,24 @@ def playbook() -> list[dict]:
             },
         }
         for name, (packages, version, compose, expected) in CASES.items()
+    ] + [
+        {
+            "name": name,
+            "ansible.builtin.assert": {
+                "that": "__docker_engine_service_as_wanted | bool == expected",
+                "fail_msg": "got {{ __docker_engine_service_as_wanted }} from {{ __docker_engine_unit_state | to_json }},"
+                            " expected {{ expected }}",
+                "quiet": True,
+            },
+            "vars": {
+                "__docker_engine_host": host,
+                "__docker_engine_apt_get": result,
+                "docker_engine_service_state": state,
+                "docker_engine_service_enabled": enabled,
+                "expected": expected,
+            },
+        }
+        for name, (host, result, state, enabled, expected) in SERVICE_CASES.items()
     ]
     return [
         {
@@ -62,11 +106,11 @@ def playbook() -> list[dict]:
     ]
 
 
-def test_the_install_plan_follows_the_host_read(tmp_path: Path) -> None:
+def test_the_install_plan_and_the_service_check_follow_the_host_read(tmp_path: Path) -> None:
     (tmp_path / "play.yml").write_text(json.dumps(playbook(), indent=1))
     env = {**os.environ, "ANSIBLE_CONFIG": str(TOP / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"}
     command = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", "-c", "local",
                str(tmp_path / "play.yml")]
     run = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120, cwd=TOP)
     assert run.returncode == 0, run.stdout + run.stderr
-    assert f"ok={len(CASES)} " in run.stdout, run.stdout
+    assert f"ok={len(CASES) + len(SERVICE_CASES)} " in run.stdout, run.stdout
