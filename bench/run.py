@@ -529,8 +529,9 @@ def save_partial(raw: dict[str, Any]) -> None:
 def run(args: argparse.Namespace) -> dict[str, Any]:
     load_start = os.getloadavg()
     began, started = time.monotonic(), datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
-    raw: dict[str, Any] = {"started": started, "commit": fleet.sh("git", "-C", str(PROJECT), "rev-parse", "--short",
-                                                                    "HEAD"),
+    # "-dirty" when the work tree differs from the commit, so a result never names code it did not run.
+    commit = fleet.sh("git", "-C", str(PROJECT), "describe", "--always", "--dirty", "--abbrev=7")
+    raw: dict[str, Any] = {"started": started, "commit": commit,
                            "machine": machine(load_start), "settings": vars(args).copy()}
     raw["settings"]["out"] = str(args.out)
     key, image, gateway = fleet.ssh_key(), fleet.host_image(), fleet.gateway()
