@@ -37,7 +37,7 @@ molecule: setup  ## every Molecule scenario, or one: make molecule SCENARIO=name
 test: setup  ## all of it: lint, unit, molecule; ends with `N passed, N failed`
 	tests/suite.sh
 
-bench: rig $(VENV)/.bench-installed  ## measure provisioning (bench/results/latest.md); about 60 min on 2 cores
+bench: rig $(VENV)/.bench-installed  ## measure provisioning (bench/results/latest.md); 35 to 60 min on 2 cores
 	python3 bench/run.py $(BENCH_ARGS)
 
 $(VENV)/.bench-installed: bench/requirements.txt $(VENV)/.installed
