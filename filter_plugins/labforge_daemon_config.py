@@ -1,4 +1,5 @@
-"""Ansible filter shim: Docker daemon.json merging and flag clashes (logic in labforge_filters.daemon_config)."""
+"""Ansible filter shim: Docker daemon.json merging, the merge over the host's file, and flag clashes
+(logic in labforge_filters.daemon_config)."""
 
 from __future__ import annotations
 
@@ -11,17 +12,22 @@ _PLUGIN_DIR = os.path.dirname(os.path.abspath(__file__))
 if _PLUGIN_DIR not in sys.path:
     sys.path.append(_PLUGIN_DIR)
 
-from labforge_filters.daemon_config import docker_daemon_flag_clashes, docker_daemon_merge  # noqa: E402
+from labforge_filters.daemon_config import (  # noqa: E402
+    docker_daemon_flag_clashes,
+    docker_daemon_merge,
+    docker_daemon_reconcile,
+)
 from labforge_filters.errors import ansible_filter_map  # noqa: E402
 
 DOCUMENTATION = r"""
 name: docker_daemon_merge
 short_description: >-
-  Build Docker's daemon.json from layers and find flag clashes (docker_daemon_merge, docker_daemon_flag_clashes)
+  Build Docker's daemon.json from layers, over the host's own file, and find flag clashes
+  (docker_daemon_merge, docker_daemon_reconcile, docker_daemon_flag_clashes)
 version_added: 0.1.0
 author: labforge maintainers
 description:
-  - This file holds two filters.
+  - This file holds three filters.
   - >-
     C(docker_daemon_merge) deep-merges daemon.json settings: the input first, then each layer given as
     an argument, later layers winning.
@@ -37,6 +43,21 @@ description:
     never reach the result. Null items inside lists are ordinary list items.
   - When a key holds different kinds in two layers (say a list, then a string), the later value replaces the earlier.
   - Keys must be strings. The inputs are not modified.
+  - >-
+    C(docker_daemon_reconcile) merges the layers over the settings of the host's existing daemon.json
+    (the input) instead of over nothing, so that keys an operator added to the file by hand stay. Its
+    first argument is what labforge wanted the last time it wrote the file (the layers merged, an
+    empty mapping when it never did).
+  - >-
+    Before the merge it takes out of the host's settings what labforge wrote earlier and no layer
+    wants any more: a top-level or nested key, or a list item. Parts the operator added stay: keys
+    inside a mapping labforge wrote, items in a list labforge wrote; a mapping or list left empty goes.
+    Keys labforge never wrote are the operator's; a layer's value replaces or merges with them by the
+    rules above, and a null in a layer removes them.
+  - >-
+    With an empty input and an empty first argument the result is that of C(docker_daemon_merge) over
+    the layers; merging again over its own result, with the same layers as the first argument, gives the
+    same result.
   - >-
     C(docker_daemon_flag_clashes) lists the daemon.json keys that are also set by dockerd command-line
     flags (for example in the systemd unit's C(ExecStart)). dockerd refuses to start when a setting
@@ -67,8 +88,14 @@ options:
   layers:
     description:
       - Positional arguments of C(docker_daemon_merge), any number of mappings merged over the input in order.
+      - For C(docker_daemon_reconcile) the arguments after I(previous).
     type: list
     elements: dict
+  previous:
+    description:
+      - First positional argument of C(docker_daemon_reconcile), what labforge wanted the last time it
+        wrote daemon.json, a mapping (empty when it never did).
+    type: dict
   flags:
     description:
       - Positional argument of C(docker_daemon_flag_clashes).
@@ -94,6 +121,14 @@ EXAMPLES = r"""
     msg: "{{ {'live-restore': true, 'debug': true} | docker_daemon_merge({'debug': none}) }}"
   # => {"live-restore": true}
 
+- name: Merge the layers into the host's daemon.json, keeping the operator's keys
+  ansible.builtin.set_fact:
+    __docker_daemon_json: >-
+      {{ host_daemon_json | docker_daemon_reconcile(wanted_last_time, docker_daemon_defaults, docker_daemon_options) }}
+  # {"debug": true, "labels": ["op", "old"], "icc": false}
+  #   | docker_daemon_reconcile({"labels": ["old"], "icc": false}, {"labels": ["new"], "icc": none})
+  # => {"debug": true, "labels": ["op", "new"]}
+
 - name: Refuse daemon.json keys that the unit's ExecStart already sets
   ansible.builtin.assert:
     that: __clashes | length == 0
@@ -109,6 +144,7 @@ RETURN = r"""
 _value:
   description:
     - C(docker_daemon_merge) returns the merged daemon.json settings, a new dictionary.
+    - C(docker_daemon_reconcile) returns the daemon.json settings to write over the host's file, a new dictionary.
     - C(docker_daemon_flag_clashes) returns the clashing daemon.json keys, sorted; empty when there is none.
   type: raw
 """
@@ -119,6 +155,7 @@ class FilterModule:
         return ansible_filter_map(
             {
                 "docker_daemon_merge": docker_daemon_merge,
+                "docker_daemon_reconcile": docker_daemon_reconcile,
                 "docker_daemon_flag_clashes": docker_daemon_flag_clashes,
             }
         )

@@ -1,4 +1,5 @@
-"""Docker daemon.json: layered merge, and keys that clash with dockerd command-line flags."""
+"""Docker daemon.json: layered merge, the merge over the host's own file, and keys that clash
+with dockerd command-line flags."""
 
 from __future__ import annotations
 
@@ -110,6 +111,19 @@ def _position(index: int) -> str:
     return "base (the filter input)" if index == 0 else f"layer {index} (argument {index + 1})"
 
 
+def _reconcile_position(index: int) -> str:
+    return f"layer {index + 1} (argument {index + 3})"
+
+
+def _merge_layers(result: dict[str, Any], layers: Sequence[object], position: Callable[[int], str]) -> dict[str, Any]:
+    for index, layer in enumerate(layers):
+        where = position(index)
+        if not isinstance(layer, Mapping):
+            raise LabforgeFilterError(f"{where} must be a mapping (daemon.json settings), got {got(layer)}")
+        result = _merge_into(result, layer, where, "")
+    return result
+
+
 def docker_daemon_merge(base: object, *layers: object) -> dict[str, Any]:
     """Deep-merge daemon.json mappings; see the plugin documentation for the rules.
 
@@ -117,13 +131,76 @@ def docker_daemon_merge(base: object, *layers: object) -> dict[str, Any]:
     of all their items in first-seen order (duplicates dropped, items compared by JSON
     equality), and a null value deletes the key. Inputs are not modified.
     """
-    result: dict[str, Any] = {}
-    for index, layer in enumerate((base, *layers)):
-        where = _position(index)
-        if not isinstance(layer, Mapping):
-            raise LabforgeFilterError(f"{where} must be a mapping (daemon.json settings), got {got(layer)}")
-        result = _merge_into(result, layer, where, "")
+    return _merge_layers({}, (base, *layers), _position)
+
+
+# ----------------------------------------------------------------------------- the host's file
+
+
+def _holds(items: Sequence[Any], item: Any) -> bool:
+    return any(_same(item, other) for other in items)
+
+
+def _checked_copy(tree: Mapping[Any, Any], where: str, path: str) -> dict[str, Any]:
+    """A plain copy of the host's settings, as they are (nulls and repeated list items too)."""
+    for key, value in tree.items():
+        if not isinstance(key, str):
+            raise LabforgeFilterError(
+                f"{where}: key {show(key)} at {path or 'top level'} must be a string (daemon.json keys are strings)"
+            )
+        if isinstance(value, Mapping):
+            _checked_copy(value, where, f"{path}.{key}" if path else key)
+    return _plain(tree)
+
+
+def _prune(existing: Mapping[str, Any], previous: Mapping[str, Any], wanted: Mapping[str, Any]) -> dict[str, Any]:
+    """``existing`` without what labforge wrote earlier (``previous``) and wants no more (``wanted``).
+
+    Only labforge's own parts go: a mapping keeps the keys, a list the items, that the
+    operator added to it; a mapping or list left empty goes as a whole.
+    """
+    result = dict(existing)
+    for key, before in previous.items():
+        if key not in result:
+            continue
+        current = result[key]
+        if key in wanted:
+            now = wanted[key]
+            if isinstance(before, Mapping) and isinstance(now, Mapping) and isinstance(current, Mapping):
+                result[key] = _prune(current, before, now)
+            elif _is_list(before) and _is_list(now) and _is_list(current):
+                result[key] = [item for item in current if not _holds(before, item) or _holds(now, item)]
+            continue  # anything else the layers set again
+        rest: Any = None
+        if isinstance(before, Mapping) and isinstance(current, Mapping):
+            rest = _prune(current, before, {})
+        elif _is_list(before) and _is_list(current):
+            rest = [item for item in current if not _holds(before, item)]
+        if rest:
+            result[key] = rest
+        else:
+            del result[key]
     return result
+
+
+def docker_daemon_reconcile(existing: object, previous: object, *layers: object) -> dict[str, Any]:
+    """The daemon.json to write over the host's file: its keys kept, the layers merged over it.
+
+    ``existing`` is the file's settings, ``previous`` what labforge wanted the last time it
+    wrote the file (empty when it never did). Keys labforge wrote earlier and no layer wants
+    any more are taken out of the file first; everything else in it is the operator's and
+    stays unless a layer sets it, or removes it with null.
+    """
+    if not isinstance(existing, Mapping):
+        raise LabforgeFilterError(f"the host's daemon.json (the filter input) must be a mapping, got {got(existing)}")
+    if not isinstance(previous, Mapping):
+        raise LabforgeFilterError(
+            f"previous (argument 2, what labforge wrote last) must be a mapping, got {got(previous)}"
+        )
+    wanted = _merge_layers({}, layers, _reconcile_position)
+    before = _merge_into({}, previous, "previous (argument 2, what labforge wrote last)", "")
+    base = _prune(_checked_copy(existing, "the host's daemon.json (the filter input)", ""), before, wanted)
+    return _merge_layers(base, layers, _reconcile_position)
 
 
 # ----------------------------------------------------------------------------- flags

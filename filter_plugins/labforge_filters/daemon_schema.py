@@ -138,7 +138,8 @@ def _fits(value: Any, expected: str) -> bool:
     if expected == STR_LIST:
         return isinstance(value, list) and all(isinstance(item, str) for item in value)
     if expected == STR_MAP:
-        return isinstance(value, Mapping) and all(isinstance(v, str) for v in value.values())
+        # null removes the option, as at the top level
+        return isinstance(value, Mapping) and all(v is None or isinstance(v, str) for v in value.values())
     if expected == MAP:
         return isinstance(value, Mapping)
     return isinstance(value, list)
@@ -165,13 +166,16 @@ def docker_daemon_check(
     """Return ``config`` unchanged when every key is known and of the right type.
 
     ``variable`` names where the settings came from, for the error message; keys in
-    ``extra_keys`` are accepted unchecked (for options newer than this list).
+    ``extra_keys`` are accepted unchecked (for options newer than this list), and so is
+    null for any key (it removes the key).
     """
     if not isinstance(config, Mapping):
         raise LabforgeFilterError(f"{variable} must be a mapping of daemon.json settings, got {got(config)}")
     allowed_extra = set(extra_keys)
     for key, value in config.items():
-        if key in allowed_extra:
+        # null removes the key from daemon.json, whatever it is: also one this list does not know,
+        # which an operator may have added to the host's file by hand.
+        if key in allowed_extra or value is None:
             continue
         expected = DAEMON_KEYS.get(key)
         if expected is None:

@@ -13,6 +13,7 @@ from labforge_filters.daemon_config import (
     NOT_IN_DAEMON_JSON,
     docker_daemon_flag_clashes,
     docker_daemon_merge,
+    docker_daemon_reconcile,
     dockerd_flag_names,
 )
 from labforge_filters.errors import LabforgeFilterError
@@ -187,6 +188,167 @@ def test_property_no_nulls_in_mappings_of_the_result_and_later_keys_win(a: dict,
             assert key not in result
         elif not isinstance(value, (dict, list)):
             assert as_json(result[key]) == as_json(value)
+
+
+# --------------------------------------------------------------------------- over the host's file
+
+DEFAULTS = {"log-driver": "json-file", "log-opts": {"max-size": "10m", "max-file": "3"}, "icc": False}
+
+
+def test_reconcile_over_nothing_is_the_merge() -> None:
+    group = {"labels": ["lab=a"], "log-opts": {"max-size": "20m"}}
+    assert as_json(docker_daemon_reconcile({}, {}, DEFAULTS, group)) == as_json(docker_daemon_merge(DEFAULTS, group))
+
+
+def test_reconcile_keeps_what_the_operator_added_by_hand() -> None:
+    written = docker_daemon_merge(DEFAULTS, {"labels": ["lab=a"]})
+    on_host = docker_daemon_merge(written, {"debug": True, "labels": ["owner=ops"], "log-opts": {"compress": "true"}})
+    result = docker_daemon_reconcile(on_host, written, DEFAULTS, {"labels": ["lab=a"]})
+    assert result == on_host
+    # and a change of the role's own settings keeps them too
+    result = docker_daemon_reconcile(on_host, written, DEFAULTS, {"labels": ["lab=b"]})
+    assert result["debug"] is True
+    assert result["labels"] == ["owner=ops", "lab=b"]
+    assert result["log-opts"] == {"max-size": "10m", "max-file": "3", "compress": "true"}
+
+
+def test_reconcile_removes_what_the_role_wrote_and_no_layer_wants() -> None:
+    previous = docker_daemon_merge(
+        DEFAULTS, {"runtimes": {"nvidia": {"path": "nvidia-container-runtime"}}, "labels": ["lab=a", "x=1"]}
+    )
+    on_host = docker_daemon_merge(previous, {"labels": ["owner=ops"], "runtimes": {"crun": {"path": "/usr/bin/crun"}}})
+    result = docker_daemon_reconcile(on_host, previous, DEFAULTS, {"labels": ["lab=a"]})
+    # the role's runtime went, the operator's stayed; the role's label x=1 went, the operator's stayed
+    assert result["runtimes"] == {"crun": {"path": "/usr/bin/crun"}}
+    assert result["labels"] == ["lab=a", "owner=ops"]
+    # a mapping or list left empty goes as a whole
+    assert "runtimes" not in docker_daemon_reconcile(previous, previous, DEFAULTS)
+    assert "labels" not in docker_daemon_reconcile(previous, previous, DEFAULTS)
+
+
+def test_reconcile_removes_a_nested_key_the_role_no_longer_wants() -> None:
+    previous = DEFAULTS
+    on_host = docker_daemon_merge(DEFAULTS, {"log-opts": {"compress": "true"}})
+    result = docker_daemon_reconcile(on_host, previous, {**DEFAULTS, "log-opts": {"max-size": "10m"}})
+    assert result["log-opts"] == {"max-size": "10m", "compress": "true"}
+
+
+def test_reconcile_null_removes_a_key_of_the_host_file_or_of_the_defaults() -> None:
+    on_host = docker_daemon_merge(DEFAULTS, {"debug": True, "log-opts": {"compress": "true"}})
+    result = docker_daemon_reconcile(
+        on_host, DEFAULTS, DEFAULTS, {"debug": None, "icc": None, "log-opts": {"compress": None}}
+    )
+    assert as_json(result) == as_json({"log-driver": "json-file", "log-opts": {"max-size": "10m", "max-file": "3"}})
+    assert as_json(docker_daemon_reconcile(on_host, DEFAULTS, DEFAULTS, {"log-opts": None})) == as_json(
+        {"log-driver": "json-file", "icc": False, "debug": True}
+    )
+
+
+def test_reconcile_a_layer_value_wins_over_the_host_file() -> None:
+    result = docker_daemon_reconcile({"icc": True, "log-level": "debug"}, {}, DEFAULTS)
+    assert result["icc"] is False
+    assert result["log-level"] == "debug"
+
+
+def test_reconcile_a_key_the_operator_changed_by_hand_goes_when_the_role_drops_it() -> None:
+    """Like kubectl apply: a key the role wrote is the role's until no layer sets it."""
+    previous = {"log-level": "info"}
+    assert docker_daemon_reconcile({"log-level": "debug"}, previous, {}) == {}
+
+
+def test_reconcile_leaves_keys_no_layer_touches_exactly_as_found() -> None:
+    on_host = {"dns": ["1.1.1.1", "1.1.1.1"], "debug": None, "log-opts": {"max-size": "1m"}}
+    assert as_json(docker_daemon_reconcile(on_host, {}, {"icc": False})) == as_json({**on_host, "icc": False})
+
+
+def test_reconcile_does_not_modify_its_inputs() -> None:
+    on_host = {"labels": ["a", "b"], "log-opts": {"max-size": "1m"}}
+    previous = {"labels": ["b"], "log-opts": {"max-size": "1m"}}
+    layer = {"labels": ["c"]}
+    before = copy.deepcopy((on_host, previous, layer))
+    result = docker_daemon_reconcile(on_host, previous, layer)
+    result["labels"].append("z")
+    assert (on_host, previous, layer) == before
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (([], {}), r"^the host's daemon.json \(the filter input\) must be a mapping, got a list \[\]"),
+        (({}, None), r"^previous \(argument 2, what labforge wrote last\) must be a mapping, got null"),
+        (({}, {}, {}, "x"), r"^layer 2 \(argument 4\) must be a mapping"),
+        (({1: "x"}, {}), r"^the host's daemon.json \(the filter input\): key 1 \(integer\) at top level"),
+    ],
+)
+def test_reconcile_rejects_non_mappings_naming_the_argument(args: tuple[object, ...], message: str) -> None:
+    with pytest.raises(LabforgeFilterError, match=message):
+        docker_daemon_reconcile(*args)
+
+
+def keys_in(tree: dict, prefix: tuple[str, ...] = ()) -> set[tuple[str, ...]]:
+    """Every key path of a tree of mappings."""
+    paths = set()
+    for key, value in tree.items():
+        paths.add((*prefix, key))
+        if isinstance(value, dict):
+            paths |= keys_in(value, (*prefix, key))
+    return paths
+
+
+# The host's file may hold anything, also keys the layers never name (o*).
+HOST_FILES = st.fixed_dictionaries({}, optional={"o0": SCALARS, "o1": st.lists(LIST_ITEMS, max_size=3)}).flatmap(
+    lambda own: kind_consistent_trees().map(lambda tree: {**tree, **own})
+)
+
+
+@given(HOST_FILES, kind_consistent_trees(), st.lists(with_nulls(), max_size=3))
+def test_property_reconcile_is_idempotent(on_host: dict, previous: dict, layers: list[dict]) -> None:
+    """A second run, over the file the first wrote and with what it recorded, changes nothing."""
+    wanted = docker_daemon_merge({}, *layers)
+    once = docker_daemon_reconcile(on_host, previous, *layers)
+    again = docker_daemon_reconcile(once, wanted, *layers)
+    # the role writes the file with sorted keys: their order may differ, list order may not
+    assert json.dumps(again, sort_keys=True) == json.dumps(once, sort_keys=True)
+
+
+@given(HOST_FILES, kind_consistent_trees(), st.lists(kind_consistent_trees(), max_size=3))
+def test_property_reconcile_keeps_the_operators_keys_and_holds_what_the_layers_want(
+    on_host: dict, previous: dict, layers: list[dict]
+) -> None:
+    result = docker_daemon_reconcile(on_host, previous, *layers)
+    named = set().union(*(layer.keys() for layer in layers), previous.keys())
+    for key, value in on_host.items():
+        if key not in named:
+            assert as_json(result[key]) == as_json(value)
+    # everything the layers want is in the result: merging it in again adds nothing
+    merged_again = docker_daemon_merge(result, *layers)
+    assert json.dumps(merged_again, sort_keys=True) == json.dumps(docker_daemon_merge(result), sort_keys=True)
+
+
+@given(HOST_FILES, kind_consistent_trees(), st.lists(with_nulls(), max_size=3))
+def test_property_reconcile_null_in_the_last_layer_removes_the_key(
+    on_host: dict, previous: dict, layers: list[dict]
+) -> None:
+    removals = {key: None for key in ("o0", "o1", "s0", "l0", "d0", "a")}
+    result = docker_daemon_reconcile(on_host, previous, *layers, removals)
+    assert not set(removals) & set(result)
+
+
+@given(HOST_FILES, kind_consistent_trees(), kind_consistent_trees())
+def test_property_reconcile_drops_scalars_the_role_wrote_and_wants_no_more(
+    on_host: dict, previous: dict, layer: dict
+) -> None:
+    result = docker_daemon_reconcile(docker_daemon_merge(on_host, previous), previous, layer)
+    for path in keys_in(previous) - keys_in(layer):
+        node: Any = previous
+        for key in path:
+            node = node[key]
+        if isinstance(node, (dict, list)):
+            continue
+        found: Any = result
+        for key in path[:-1]:
+            found = found.get(key, {}) if isinstance(found, dict) else {}
+        assert not isinstance(found, dict) or path[-1] not in found, path
 
 
 # --------------------------------------------------------------------------- flag clashes

@@ -57,3 +57,22 @@ def test_extra_keys_pass_unchecked():
 def test_every_key_has_a_known_type():
     assert all(isinstance(kind, str) and kind for kind in DAEMON_KEYS.values())
     assert len(DAEMON_KEYS) > 80
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"log-opts": None},
+        {"icc": None, "live-restore": None},
+        {"log-opts": {"max-file": None, "max-size": "20m"}},
+        # a key the operator added by hand, unknown to the role's list: null must still remove it
+        {"brand-new-option": None},
+    ],
+)
+def test_null_removes_a_key_and_passes_the_check(settings):
+    assert docker_daemon_check(settings, "cfg") == settings
+
+
+def test_null_does_not_excuse_a_wrong_value_beside_it():
+    with pytest.raises(LabforgeFilterError, match="'log-opts' must be a mapping of strings to strings"):
+        docker_daemon_check({"icc": None, "log-opts": {"max-file": None, "max-size": 20}}, "cfg")
