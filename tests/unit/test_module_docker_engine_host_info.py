@@ -1,7 +1,10 @@
 """The docker_engine role's docker_engine_host_info module: what the role reads from a host, in one round trip."""
 
 import getpass
+import hashlib
+import re
 
+import pytest
 from modules import load, run
 
 
@@ -54,3 +57,78 @@ def test_systemctl_show_output_keeps_values_with_equals_signs():
     assert module.parse_show(text) == {
         "ExecStart": "{ path=/usr/sbin/dockerd ; argv[]=/usr/sbin/dockerd -H fd:// ; ignore_errors=no }",
         "ActiveState": "active", "UnitFileState": "enabled"}
+
+
+def test_reads_daemon_json_and_the_record_as_found(tmp_path):
+    daemon_json = tmp_path / "daemon.json"
+    text = '{"debug": true,\n  "labels": ["owner=ops"]}\n'
+    daemon_json.write_text(text)
+    state = tmp_path / "state"
+    state.write_text('{"about": "x", "daemon_json_sha256": "abc", "settings": {"icc": false}}\n')
+    state.chmod(0o600)
+    result = run("docker_engine", "docker_engine_host_info", tmp_path, check=True,
+                 daemon_json=str(daemon_json), daemon_json_state=str(state))
+    found = result["daemon_json"]
+    assert found["exists"] and found["error"] == ""
+    assert found["content"] == text
+    assert found["settings"] == {"debug": True, "labels": ["owner=ops"]}
+    assert found["sha256"] == hashlib.sha256(text.encode()).hexdigest()
+    assert re.fullmatch(re.escape(str(daemon_json)) + r"\.\d{8}T\d{6}Z\.labforge-backup", found["backup_path"])
+    record = result["daemon_json_state"]
+    assert (record["settings"], record["sha256"], record["mode"], record["error"]) == ({"icc": False}, "abc", "0600", "")
+
+
+def test_missing_or_blank_daemon_json_holds_no_settings(tmp_path):
+    module = load("docker_engine", "docker_engine_host_info")
+    missing = module.read_daemon_json(str(tmp_path / "none.json"))
+    assert (missing["exists"], missing["settings"], missing["content"], missing["error"]) == (False, {}, "", "")
+    (tmp_path / "blank.json").write_text(" \n")
+    blank = module.read_daemon_json(str(tmp_path / "blank.json"))
+    assert (blank["exists"], blank["settings"], blank["error"]) == (True, {}, "")
+    assert module.read_daemon_json("") == {}
+    assert module.read_state(str(tmp_path / "none")) == {
+        "path": str(tmp_path / "none"), "exists": False, "content": "", "sha256": "", "settings": {}, "error": "",
+        "mode": ""}
+
+
+@pytest.mark.parametrize(("raw", "error"), [
+    (b'{"debug": true,,}', "is not valid JSON: Expecting property name enclosed in double quotes at line 1 column 16"),
+    (b'{"debug": true}\n{"icc": false}', "is not valid JSON: Extra data at line 2 column 1"),
+    (b'["debug"]', "holds an array, not a JSON object"),
+    (b'"debug"', "holds a string, not a JSON object"),
+    (b"null", "holds null, not a JSON object"),
+    (b"42", "holds a number, not a JSON object"),
+    (b'{"mtu": NaN}', "is not valid JSON: NaN is not a JSON value"),
+    (b'{"labels": ["\xff"]}', "is not UTF-8 text (at byte offset 13)"),
+])
+def test_malformed_daemon_json_is_reported_with_what_is_wrong(tmp_path, raw, error):
+    module = load("docker_engine", "docker_engine_host_info")
+    path = tmp_path / "daemon.json"
+    path.write_bytes(raw)
+    found = module.read_daemon_json(str(path))
+    assert found["error"] == error
+    assert found["settings"] == {}
+    assert path.read_bytes() == raw
+
+
+def test_a_directory_in_place_of_daemon_json_is_reported(tmp_path):
+    module = load("docker_engine", "docker_engine_host_info")
+    assert module.read_daemon_json(str(tmp_path))["error"] == "is not a regular file"
+
+
+def test_a_record_of_another_shape_is_reported(tmp_path):
+    module = load("docker_engine", "docker_engine_host_info")
+    path = tmp_path / "state"
+    path.write_text('{"settings": []}')
+    assert "is not a record of the docker_engine role" in module.read_state(str(path))["error"]
+    path.write_text("[]")
+    assert module.read_state(str(path))["error"] == "holds an array, not a JSON object"
+
+
+def test_backup_path_takes_a_free_name(tmp_path):
+    module = load("docker_engine", "docker_engine_host_info")
+    target = str(tmp_path / "daemon.json")
+    first = module.backup_path(target, 0)
+    assert first == f"{target}.19700101T000000Z.labforge-backup"
+    open(first, "w").close()
+    assert module.backup_path(target, 0) == f"{target}.19700101T000000Z-2.labforge-backup"

@@ -10,7 +10,8 @@ description:
   - Reads the dpkg state of the named packages, which of the named users exist, the PCI
     devices' vendor and class, the command line that docker.service gives dockerd and whether
     the unit is active and enabled, whether the installed dockerd can validate a configuration
-    file, and which of the named paths exist.
+    file, which of the named paths exist, dockerd's daemon.json and the role's record of what it
+    wrote there.
   - Only reads; it never changes the host, so it runs the same in check mode.
   - One module instead of package_facts, getent, a shell glob, systemd_service and a command
     saves four module round trips on every run of the role.
@@ -34,6 +35,18 @@ options:
     type: list
     elements: path
     default: []
+  daemon_json:
+    description:
+      - dockerd's configuration file, read and parsed so that the role merges its settings into
+        it. Not read when empty.
+      - A file that is not one JSON object is reported in I(daemon_json.error), never changed.
+    type: path
+    default: ""
+  daemon_json_state:
+    description:
+      - The role's record of what it wrote to I(daemon_json) last, read and parsed. Not read when empty.
+    type: path
+    default: ""
 """
 
 RETURN = r"""
@@ -69,11 +82,31 @@ paths:
   description: Each named path and whether it exists.
   type: dict
   returned: always
+daemon_json:
+  description:
+    - The I(daemon_json) file as found. I(settings) is its JSON object ({} for a missing or
+      blank file); I(content) its text; I(error) says what is wrong with it, empty when nothing is.
+    - I(backup_path) is a name beside it, with the host's UTC time, that no file has yet.
+  type: dict
+  returned: always
+  sample: {"path": "/etc/docker/daemon.json", "exists": true, "content": "{}\n", "sha256": "...",
+           "settings": {}, "error": "", "backup_path": "/etc/docker/daemon.json.20261203T101500Z.labforge-backup"}
+daemon_json_state:
+  description:
+    - The I(daemon_json_state) file as found, I(settings) the daemon.json settings the role wrote
+      last and I(sha256) the checksum of the daemon.json it wrote ({} and empty when missing);
+      I(mode) its octal mode; I(error) what is wrong with it.
+  type: dict
+  returned: always
 """
 
 import glob  # noqa: E402
+import hashlib  # noqa: E402
+import json  # noqa: E402
 import os  # noqa: E402
 import pwd  # noqa: E402
+import stat  # noqa: E402
+import time  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 
@@ -131,6 +164,85 @@ def parse_show(text: str) -> dict[str, str]:
     return properties
 
 
+BACKUP_SUFFIX = ".labforge-backup"
+
+
+def _no_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def read_json_object(path: str) -> dict[str, object]:
+    """The file at ``path`` as text and as the JSON object it must hold; ``error`` says why
+    it does not (a missing or blank file holds ``{}``)."""
+    found: dict[str, object] = {"path": path, "exists": False, "content": "", "sha256": "", "settings": {},
+                                "error": "", "mode": ""}
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return found
+    except OSError as error:
+        return {**found, "exists": True, "error": f"cannot be read: {error.strerror}"}
+    found.update(exists=True, mode=f"{stat.S_IMODE(info.st_mode):04o}")
+    if not stat.S_ISREG(info.st_mode):
+        return {**found, "error": "is not a regular file"}
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+    except OSError as error:
+        return {**found, "error": f"cannot be read: {error.strerror}"}
+    found["sha256"] = hashlib.sha256(raw).hexdigest()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return {**found, "error": f"is not UTF-8 text (at byte offset {error.start})"}
+    found["content"] = text
+    if not text.strip():
+        return found
+    try:
+        value = json.loads(text, parse_constant=_no_constant)
+    except json.JSONDecodeError as error:
+        return {**found, "error": f"is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}"}
+    except ValueError as error:
+        return {**found, "error": f"is not valid JSON: {error}"}
+    if not isinstance(value, dict):
+        kind = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(type(value), "a number")
+        return {**found, "error": f"holds {kind}, not a JSON object"}
+    return {**found, "settings": value}
+
+
+def backup_path(path: str, now: float | None = None) -> str:
+    """A backup name beside ``path`` with the UTC time, one that no file has yet."""
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now))
+    candidate, number = f"{path}.{stamp}{BACKUP_SUFFIX}", 1
+    while os.path.lexists(candidate):
+        number += 1
+        candidate = f"{path}.{stamp}-{number}{BACKUP_SUFFIX}"
+    return candidate
+
+
+def read_daemon_json(path: str) -> dict[str, object]:
+    if not path:
+        return {}
+    found = read_json_object(path)
+    del found["mode"]
+    return {**found, "backup_path": backup_path(path)}
+
+
+def read_state(path: str) -> dict[str, object]:
+    """The role's record of what it wrote: {"daemon_json_sha256": str, "settings": {...}}."""
+    if not path:
+        return {}
+    found = read_json_object(path)
+    record = found.pop("settings")
+    found.update(settings={}, sha256="")
+    if found["error"] or not record:
+        return found
+    if not (isinstance(record.get("settings"), dict) and isinstance(record.get("daemon_json_sha256"), str)):
+        return {**found, "error": "is not a record of the docker_engine role (an object with 'settings' "
+                                  "and 'daemon_json_sha256')"}
+    return {**found, "settings": record["settings"], "sha256": record["daemon_json_sha256"]}
+
+
 def main() -> None:
     module = AnsibleModule(
         argument_spec={
@@ -138,6 +250,8 @@ def main() -> None:
             "users": {"type": "list", "elements": "str", "default": []},
             "unit": {"type": "str", "default": "docker.service"},
             "paths": {"type": "list", "elements": "path", "default": []},
+            "daemon_json": {"type": "path", "default": ""},
+            "daemon_json_state": {"type": "path", "default": ""},
         },
         supports_check_mode=True,
     )
@@ -173,6 +287,8 @@ def main() -> None:
         unit_state={"active": unit.get("ActiveState", ""), "enabled": unit.get("UnitFileState", "")},
         dockerd_validates=dockerd_validates,
         paths={path: os.path.lexists(path) for path in params["paths"]},
+        daemon_json=read_daemon_json(params["daemon_json"]),
+        daemon_json_state=read_state(params["daemon_json_state"]),
     )
 
 
