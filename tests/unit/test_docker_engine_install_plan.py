@@ -3,11 +3,14 @@
 `__docker_engine_distro_install` decides what apt-get installs from the host read: nothing
 when the engine is installed at the wanted version, so a re-run makes no apt call.
 `__docker_engine_service_as_wanted` decides whether the service task runs: from the state the
-install printed when it ran, else from the host read.
+install printed when it ran, else from the host read. `__docker_engine_daemon_text`,
+`_backup` and `_record` decide what daemon.json becomes, whether the file found is backed up
+first, and which checksum the role records.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -60,6 +63,46 @@ SERVICE_CASES = {
 }
 
 
+def nice(settings: dict) -> str:
+    """daemon.json as the role writes it."""
+    return json.dumps(settings, indent=2, sort_keys=True) + "\n"
+
+
+def sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def found(content: str | None, settings: dict | None = None) -> dict:
+    """The host read's daemon_json: absent when content is None."""
+    if content is None:
+        return {"exists": False, "content": "", "sha256": "", "settings": {}, "backup_path": "/b"}
+    return {"exists": True, "content": content, "sha256": sha(content), "settings": settings, "backup_path": "/b"}
+
+
+OPERATORS = '{"icc":false, "debug":true}'
+OWN = nice({"icc": False})
+# case: (daemon.json found, checksum in the record, merged settings,
+#        expected: the text written, whether to back up, the checksum recorded)
+DAEMON_JSON_CASES = {
+    "fresh host": (found(None), "", {"icc": False}, (OWN, False, sha(OWN))),
+    "operator's file, already as wanted in another layout: left alone, nothing recorded as the role's": (
+        found(OPERATORS, {"icc": False, "debug": True}), "", {"debug": True, "icc": False},
+        (OPERATORS, False, "")),
+    "operator's file, changed: backed up": (
+        found(OPERATORS, {"icc": False, "debug": True}), "", {"debug": True, "icc": True},
+        (nice({"debug": True, "icc": True}), True, sha(nice({"debug": True, "icc": True})))),
+    "the role's own file, changed: no backup": (
+        found(OWN, {"icc": False}), sha(OWN), {"icc": True}, (nice({"icc": True}), False, sha(nice({"icc": True})))),
+    "the role's own file, unchanged: the record kept": (
+        found(OWN, {"icc": False}), sha(OWN), {"icc": False}, (OWN, False, sha(OWN))),
+    "edited by hand since the role wrote it, changed: backed up": (
+        found(OPERATORS, {"icc": False, "debug": True}), sha(OWN), {"icc": True, "debug": True},
+        (nice({"debug": True, "icc": True}), True, sha(nice({"debug": True, "icc": True})))),
+    "1 is not true in JSON: rewritten": (
+        found('{"debug": 1}', {"debug": 1}), "", {"debug": True}, (nice({"debug": True}), True, sha(nice({"debug": True})))),
+}
+
+
 def playbook() -> list[dict]:
     tasks = [
         {
@@ -95,6 +138,31 @@ def playbook() -> list[dict]:
             },
         }
         for name, (host, result, state, enabled, expected) in SERVICE_CASES.items()
+    ] + [
+        {
+            "name": name,
+            "ansible.builtin.assert": {
+                "that": [
+                    "__docker_engine_daemon_text == expected[0]",
+                    "__docker_engine_daemon_backup | bool == expected[1]",
+                    "__docker_engine_daemon_record.daemon_json_sha256 == expected[2]",
+                    "(__docker_engine_daemon_files | length == 2) == expected[1]",
+                    "__docker_engine_daemon_files[-1].content == expected[0]",
+                ],
+                "fail_msg": "got {{ [__docker_engine_daemon_text, __docker_engine_daemon_backup,"
+                            " __docker_engine_daemon_record.daemon_json_sha256] | to_json }},"
+                            " expected {{ expected | to_json }}",
+                "quiet": True,
+            },
+            "vars": {
+                "__docker_engine_host": {"daemon_json": daemon_json, "daemon_json_state": {"sha256": recorded},
+                                         "dockerd_validates": False},
+                "__docker_engine_daemon_settings": settings,
+                "__docker_engine_daemon_managed": settings,
+                "expected": list(expected),
+            },
+        }
+        for name, (daemon_json, recorded, settings, expected) in DAEMON_JSON_CASES.items()
     ]
     return [
         {
@@ -106,11 +174,11 @@ def playbook() -> list[dict]:
     ]
 
 
-def test_the_install_plan_and_the_service_check_follow_the_host_read(tmp_path: Path) -> None:
+def test_the_install_plan_the_service_check_and_daemon_json_follow_the_host_read(tmp_path: Path) -> None:
     (tmp_path / "play.yml").write_text(json.dumps(playbook(), indent=1))
     env = {**os.environ, "ANSIBLE_CONFIG": str(TOP / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"}
     command = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", "-c", "local",
                str(tmp_path / "play.yml")]
     run = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120, cwd=TOP)
     assert run.returncode == 0, run.stdout + run.stderr
-    assert f"ok={len(CASES) + len(SERVICE_CASES)} " in run.stdout, run.stdout
+    assert f"ok={len(CASES) + len(SERVICE_CASES) + len(DAEMON_JSON_CASES)} " in run.stdout, run.stdout

@@ -1,18 +1,26 @@
 """docker_engine on a real systemd host: the engine runs as configured, pulls from the rig's
 registry, serves the docker group, restarts once per change without killing containers,
-and refuses bad input before touching anything.
+refuses bad input before touching anything, and merges its settings into an operator's
+daemon.json instead of replacing it.
 
 The tests run in file order; the last ones change the host's configuration and put it back.
 """
 
+import base64
 import json
 import os
+import re
 
 import pytest
 from labforge_testlib import host_name, run_playbook
 
 REGISTRY = os.environ.get("LABFORGE_TEST_REGISTRY", "127.0.0.1:5000")
 HELLO = f"{REGISTRY}/labforge/hello:1"
+DAEMON_JSON = "/etc/docker/daemon.json"
+RECORD = "/var/lib/labforge/docker_engine/daemon.json.state"
+# converge.yml's own layers, which a run with other extra vars must repeat to keep them
+GROUP_LAYER = {"log-opts": {"max-size": "20m"}}
+HOST_LAYER = {"labels": ["lab=molecule"]}
 
 
 def docker_info(host) -> dict:
@@ -165,3 +173,136 @@ def test_forced_gpu_setup_registers_the_nvidia_runtime(host):
     assert result.returncode == 0, result.output[-3000:]
     assert "runtimes" not in daemon_json(host)
     assert "nvidia" not in docker_info(host)["Runtimes"]
+
+
+# --------------------------------------------------------------------------- the operator's daemon.json
+
+
+def write_bytes(host, path: str, data: bytes) -> None:
+    """Write exactly these bytes, as an operator's editor would."""
+    host.check_output(f"echo {base64.b64encode(data).decode()} | base64 -d > {path}")
+
+
+def read_bytes(host, path: str) -> bytes:
+    return base64.b64decode(host.check_output(f"base64 -w0 {path}"))
+
+
+def backups(host) -> list[str]:
+    return host.check_output("ls -1 /etc/docker/ | grep -E '^daemon[.]json[.].*[.]labforge-backup$' || true").split()
+
+
+def converge(host, extra_vars: dict | None = None, *args: str) -> dict[str, int]:
+    result = run_playbook("converge.yml", extra_vars, *args)
+    assert result.returncode == 0, result.output[-3000:]
+    return result.recap(host_name(host))
+
+
+def test_the_record_is_root_only_and_changes_to_the_roles_own_file_keep_no_backup(host):
+    record = host.file(RECORD)
+    assert (record.user, record.group, record.mode) == ("root", "root", 0o600)
+    assert host.file("/var/lib/labforge/docker_engine").mode == 0o700
+    assert host.run(f"su -s /bin/sh nobody -c 'cat {RECORD}'").rc != 0
+    written = json.loads(record.content_string)
+    # every key in the file so far is the role's own
+    assert written["settings"] == daemon_json(host)
+    assert written["daemon_json_sha256"] == host.file(DAEMON_JSON).sha256sum
+    # the tests above changed daemon.json several times, always the role's own file
+    assert backups(host) == []
+
+
+def test_a_hand_added_key_stays_and_the_first_change_keeps_a_backup(host):
+    by_hand = daemon_json(host)
+    by_hand["debug"] = True
+    by_hand["labels"] = [*by_hand["labels"], "owner=ops"]
+    # compact, keys unsorted: not the role's layout
+    hand_written = json.dumps(dict(reversed(list(by_hand.items())))).encode()
+    write_bytes(host, DAEMON_JSON, hand_written)
+    host.check_output("systemctl restart docker")
+    assert docker_info(host)["Debug"] is True
+
+    # a re-run that wants nothing new leaves the file as the operator wrote it, and backs up nothing
+    assert converge(host)["changed"] == 0
+    assert read_bytes(host, DAEMON_JSON) == hand_written
+    assert backups(host) == []
+
+    # the first change keeps the file it found, byte for byte, root-only
+    pid_before = dockerd_pid(host)
+    assert converge(host, {"docker_engine_daemon_config_host": {"labels": ["lab=molecule", "rerun=yes"]}})["changed"] > 0
+    settings = daemon_json(host)
+    assert settings["debug"] is True
+    assert settings["labels"] == ["lab=molecule", "owner=ops", "rerun=yes"]
+    (backup,) = backups(host)
+    assert read_bytes(host, f"/etc/docker/{backup}") == hand_written
+    assert (host.file(f"/etc/docker/{backup}").user, host.file(f"/etc/docker/{backup}").mode) == ("root", 0o600)
+    # dockerd was restarted once by the role and runs with the operator's key and the new label
+    assert dockerd_pid(host) != pid_before
+    info = docker_info(host)
+    assert info["Debug"] is True
+    assert {"owner=ops", "rerun=yes"} <= set(info["Labels"])
+
+    # the role's label goes when its variable goes; the operator's stays; no second backup of
+    # the role's own file
+    assert converge(host)["changed"] > 0
+    settings = daemon_json(host)
+    assert settings["labels"] == ["lab=molecule", "owner=ops"]
+    assert settings["debug"] is True
+    assert backups(host) == [backup]
+    assert "owner=ops" in docker_info(host)["Labels"]
+
+
+def test_check_diff_on_a_converged_host_changes_nothing(host):
+    before = (read_bytes(host, DAEMON_JSON), read_bytes(host, RECORD), backups(host), dockerd_pid(host))
+    result = run_playbook("converge.yml", None, "--check", "--diff")
+    assert result.returncode == 0, result.output[-3000:]
+    assert result.recap(host_name(host))["changed"] == 0
+
+    pending = {"docker_engine_daemon_config_host": {"labels": ["lab=molecule", "pending=yes"]}}
+    result = run_playbook("converge.yml", pending, "--check", "--diff")
+    assert result.returncode == 0, result.output[-3000:]
+    assert result.recap(host_name(host))["changed"] > 0
+    assert re.search(r'^\+\s+"pending=yes"', result.output, re.MULTILINE), result.output[-3000:]
+    assert (read_bytes(host, DAEMON_JSON), read_bytes(host, RECORD), backups(host), dockerd_pid(host)) == before
+
+
+def test_null_removes_a_key_of_the_host_file_and_of_the_defaults(host):
+    removing = {
+        "docker_engine_daemon_config": {**GROUP_LAYER, "icc": None},
+        "docker_engine_daemon_config_host": {**HOST_LAYER, "debug": None},
+    }
+    assert converge(host, removing)["changed"] > 0
+    settings = daemon_json(host)
+    assert "debug" not in settings  # the operator's, from the host's file
+    assert "icc" not in settings  # the role's default
+    assert settings["labels"] == ["lab=molecule", "owner=ops"]
+    assert docker_info(host)["Debug"] is False
+    assert converge(host, removing)["changed"] == 0
+
+    # without the nulls the default comes back; the operator's key, removed on request, does not
+    assert converge(host)["changed"] > 0
+    settings = daemon_json(host)
+    assert settings["icc"] is False
+    assert "debug" not in settings
+
+
+@pytest.mark.parametrize(
+    ("found", "problem"),
+    [
+        (b'{"debug": true,,\n}\n', "is not valid JSON: Expecting property name enclosed in double quotes at line 1"),
+        (b'[{"debug": true}]\n', "holds an array, not a JSON object"),
+    ],
+    ids=["not-json", "an-array"],
+)
+def test_a_malformed_daemon_json_fails_first_and_is_left_untouched(host, found, problem):
+    good = read_bytes(host, DAEMON_JSON)
+    before = (read_bytes(host, RECORD), backups(host), dockerd_pid(host))
+    write_bytes(host, DAEMON_JSON, found)
+    try:
+        result = run_playbook("converge.yml", {"docker_engine_daemon_config_host": {"labels": ["lab=changed"]}})
+        assert result.returncode != 0, "a malformed daemon.json was accepted"
+        assert f"{DAEMON_JSON} on {host_name(host)} {problem}" in result.output, result.output[-2000:]
+        assert "must hold one JSON object" in result.output
+        assert result.recap(host_name(host))["changed"] == 0
+        assert read_bytes(host, DAEMON_JSON) == found
+        assert (read_bytes(host, RECORD), backups(host), dockerd_pid(host)) == before
+    finally:
+        write_bytes(host, DAEMON_JSON, good)
