@@ -62,6 +62,11 @@ class ImageRef:
         """The short Docker CLI form (``ubuntu:latest``, ``quay.io/x/y:1``) of :attr:`name`."""
         return f"{self._familiar_repository()}{self._suffix()}"
 
+    @property
+    def suffix(self) -> str:
+        """``:tag``, ``@digest`` or both, as written; ``:latest`` when neither."""
+        return self._suffix()
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "registry": self.registry,
