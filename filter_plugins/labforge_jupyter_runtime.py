@@ -19,6 +19,7 @@ from labforge_filters.jupyter_runtime import (  # noqa: E402
     jupyter_images_missing,
     jupyter_instance_files,
     jupyter_instance_tokens,
+    jupyter_instances_storage,
     jupyter_ready_checks,
     jupyter_server_config,
     jupyter_unit_states,
@@ -31,7 +32,7 @@ short_description: Server config, tokens and pinned image of Jupyter instances
 version_added: 0.1.0
 author: labforge maintainers
 description:
-  - This file holds ten filters over Jupyter instances, most of them checked by C(jupyter_instances_check).
+  - This file holds eleven filters over Jupyter instances, most of them checked by C(jupyter_instances_check).
   - >-
     C(jupyter_instance_tokens) maps each token or token-file instance to its token, reading token
     files from the results of a slurp loop; a file that does not hold one usable token fails naming
@@ -51,7 +52,12 @@ description:
     C(jupyter_ready_checks) returns what the role's C(jupyter_ready) module asks each instance - its
     C(/api/status) with its C(token), or C(/api) for an instance with a password.
   - >-
-    C(jupyter_volumes_missing) returns the named volumes of the instances that no inspected volume is,
+    C(jupyter_instances_storage) adds to each checked instance its C(mounts) (C(type), C(source), C(target))
+    and C(layout) from the record of the last run - C(home) (its volume is the whole home, /home/jovyan)
+    or C(work) (deployed by an earlier release - its volume stays at /home/jovyan/work and the named
+    volume C(jupyter-NAME-home) holds the rest of the home).
+  - >-
+    C(jupyter_volumes_missing) returns the named volumes of the instances' mounts that no inspected volume is,
     each once with the label C(org.labforge.instance), for the role's C(jupyter_docker) module.
   - >-
     C(jupyter_host_queries) returns what the role's C(jupyter_host_info) module reads for
@@ -61,10 +67,10 @@ description:
     entries are skipped, for C(jupyter_instances_check) to report.
   - >-
     C(jupyter_instance_files) returns what the role writes for its running instances, for the
-    C(labforge_files) module - C(directories) (each instance's settings directory, and the top of its
-    notebook storage owned by the notebook user with setgid), C(files) (instance.env with the unit's
+    C(labforge_files) module - C(directories) (each instance's settings directory, root's only, and the top of
+    each of its mounts owned by the notebook user with setgid), C(files) (instance.env with the unit's
     settings and the pinned image, container.env with the extra environment) and C(secret_files) (the
-    server config, mode 0600, owned by the notebook user) - the settings with the instance's name as C(key).
+    server config, owned by root, mode 0640, group the notebook group) - the settings with the instance's name as C(key).
   - >-
     C(jupyter_unit_states) returns what the C(labforge_units) module brings each instance's unit to, in one
     call - a running instance whose settings changed is restarted, another running instance is started and
@@ -83,6 +89,7 @@ options:
         checked instances.
       - C(jupyter_images_missing) takes the list of inspected images; C(jupyter_volumes_missing) the inspected volumes.
       - C(jupyter_host_queries) takes C(jupyter_instances) as given.
+      - C(jupyter_instances_storage) takes the checked instances.
     type: raw
     required: true
   token_file_results:
@@ -106,6 +113,9 @@ options:
     description: Positional argument of C(jupyter_images_missing) and C(jupyter_volumes_missing), the checked instances.
     type: list
     elements: dict
+  previous:
+    description: Positional argument of C(jupyter_instances_storage), the record of the last run (C(ports), C(layouts)).
+    type: dict
   changed:
     description: Positional argument of C(jupyter_unit_states), the names of the instances whose settings changed.
     type: list
@@ -129,10 +139,10 @@ options:
     description: Positional argument of C(jupyter_instance_files), the role's configuration directory.
     type: str
   uid:
-    description: Positional argument of C(jupyter_instance_files), the owner of the server configs and the notebook storage.
+    description: Positional argument of C(jupyter_instance_files), the owner of the notebook storage.
     type: int
   gid:
-    description: Positional argument of C(jupyter_instance_files), the group of the notebook storage.
+    description: Positional argument of C(jupyter_instance_files), the group of the notebook storage and of the server configs.
     type: int
   header:
     description: Optional argument of C(jupyter_instance_files), a comment block at the top of the env files.
@@ -161,6 +171,11 @@ EXAMPLES = r"""
   ansible.builtin.debug:
     msg: "{{ __instances | jupyter_deployed(__image_info.images) }}"
   # => {alice: {image: "quay.io/jupyter/minimal-notebook:2025-10-20", runs: "quay.io/jupyter/minimal-notebook@sha256:..."}}
+
+- name: Where each instance's storage is mounted
+  ansible.builtin.set_fact:
+    __instances: "{{ __checked | jupyter_instances_storage(__record) }}"
+  # alice (new) => mounts: [{type: volume, source: jupyter-alice, target: /home/jovyan}], layout: home
 
 - name: Pull and create what is not on the host
   jupyter_docker:
@@ -201,6 +216,7 @@ _value:
     - C(jupyter_image_digest_ref) returns a string, an image reference or ID.
     - C(jupyter_deployed) returns a mapping of instance name to a mapping with C(image) and C(runs).
     - C(jupyter_images_missing) returns a list of image references.
+    - C(jupyter_instances_storage) returns the instances, each with C(mounts) and C(layout) added.
     - C(jupyter_volumes_missing) returns a list of mappings with C(name) and C(labels).
     - C(jupyter_ready_checks) returns a list of mappings with C(name), C(url) and, for a token instance, C(token).
     - C(jupyter_unit_states) returns a list of mappings with C(name) (the unit), C(state) and C(enabled).
@@ -220,6 +236,7 @@ class FilterModule:
                 "jupyter_deployed": jupyter_deployed,
                 "jupyter_images_missing": jupyter_images_missing,
                 "jupyter_host_queries": jupyter_host_queries,
+                "jupyter_instances_storage": jupyter_instances_storage,
                 "jupyter_volumes_missing": jupyter_volumes_missing,
                 "jupyter_ready_checks": jupyter_ready_checks,
                 "jupyter_unit_states": jupyter_unit_states,

@@ -26,6 +26,8 @@ except ImportError:  # pragma: no cover - see "Plugin-path scan" in __init__.py
 VARIABLE = "jupyter_instances"
 NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,62}")
 VOLUME_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]+")
+# Host paths reach docker's --mount (comma-separated) through a systemd unit (split at spaces).
+HOST_PATH = re.compile(r"/[A-Za-z0-9_./+@-]*")
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 GPUS = re.compile(r"all|[1-9][0-9]*|device=[0-9A-Za-z,:-]+")
 STATES = ("present", "stopped", "absent")
@@ -88,6 +90,8 @@ def _volume(name: str, value: object) -> dict[str, str]:
         return {"type": "volume", "source": f"jupyter-{name}"}
     if isinstance(value, str) and value.startswith("/"):
         path = "/" + "/".join(part for part in value.split("/") if part)
+        if not HOST_PATH.fullmatch(path):
+            raise _fail(name, f"volume {show(value)} may hold only letters, digits and '/', '_', '.', '-', '+', '@'")
         if path in SYSTEM_DIRS or ".." in path.split("/"):
             raise _fail(name, f"volume {value!r} is a system directory; use a directory of its own such as /srv/jupyter/{name}")
         return {"type": "path", "source": path}

@@ -16,6 +16,9 @@ try:
 except ImportError:  # pragma: no cover - see "Plugin-path scan" in __init__.py
     pass
 
+# The docker-stacks user's home: where JupyterLab opens and saves by default.
+HOME = "/home/jovyan"
+
 
 def jupyter_instance_tokens(instances: object, token_file_results: object = None) -> dict[str, str]:
     """Instance name to token, for token instances and token-file instances (from the
@@ -101,19 +104,51 @@ def jupyter_images_missing(images: object, instances: object) -> list[str]:
     return missing
 
 
+def jupyter_instances_storage(instances: object, previous: object) -> list[dict[str, Any]]:
+    """The instances (checked) with where their storage is mounted, from the record of the last
+    run (``previous``: its ``ports`` and ``layouts``).
+
+    An instance's volume holds its whole home, ``/home/jovyan``: layout ``home``. An instance
+    that an earlier release deployed (in the record's ports, without a layout) kept its
+    notebooks in a volume mounted at ``/home/jovyan/work``; it keeps that volume where it was,
+    and the rest of its home goes to a named volume of its own, ``jupyter-NAME-home``: layout
+    ``work``. Nothing is moved from one volume to another, so no file can be lost on the way."""
+    if not isinstance(instances, list):
+        raise LabforgeFilterError(f"expected the checked instances, got {got(instances)}")
+    record = previous if isinstance(previous, Mapping) else {}
+    deployed = record.get("ports") if isinstance(record.get("ports"), Mapping) else {}
+    layouts = record.get("layouts") if isinstance(record.get("layouts"), Mapping) else {}
+    result = []
+    for instance in instances:
+        name, volume = instance["name"], instance["volume"]
+        legacy = layouts.get(name) == "work" or (name in deployed and name not in layouts)
+        if not legacy:
+            mounts = [{**volume, "target": HOME}]
+        else:
+            home = f"jupyter-{name}-home"
+            if volume == {"type": "volume", "source": home}:
+                raise LabforgeFilterError(
+                    f"{VARIABLE}[{name}]: volume {home} is the name labforge gives this instance's home volume "
+                    f"(its notebooks are mounted at {HOME}/work since an earlier release); choose another volume name"
+                )
+            mounts = [{"type": "volume", "source": home, "target": HOME}, {**volume, "target": f"{HOME}/work"}]
+        result.append({**instance, "layout": "work" if legacy else "home", "mounts": mounts})
+    return result
+
+
 def jupyter_volumes_missing(volumes: object, instances: object) -> list[dict[str, Any]]:
-    """The named volumes of ``instances`` (checked) that ``volumes`` (inspected) lack, for the
-    jupyter_docker module: each once, labelled with the first instance that uses it."""
+    """The named volumes that the mounts of ``instances`` (with their storage) name and
+    ``volumes`` (inspected) lack, for the jupyter_docker module: each once, labelled with the
+    first instance that uses it."""
     if not isinstance(instances, list):
         raise LabforgeFilterError(f"expected the checked instances, got {got(instances)}")
     existing = {v.get("Name") for v in volumes if isinstance(v, Mapping)} if isinstance(volumes, list) else set()
     missing: dict[str, dict[str, Any]] = {}
     for instance in instances:
-        volume = instance.get("volume") if isinstance(instance, Mapping) else None
-        if not isinstance(volume, Mapping) or volume.get("type") != "volume":
-            continue
-        if volume["source"] not in existing and volume["source"] not in missing:
-            missing[volume["source"]] = {"name": volume["source"], "labels": {"org.labforge.instance": instance["name"]}}
+        for mount in instance.get("mounts", []) if isinstance(instance, Mapping) else []:
+            if mount.get("type") == "volume" and mount["source"] not in existing and mount["source"] not in missing:
+                missing[mount["source"]] = {"name": mount["source"],
+                                            "labels": {"org.labforge.instance": instance["name"]}}
     return list(missing.values())
 
 
@@ -148,6 +183,11 @@ def jupyter_host_queries(instances: object, default_image: object) -> dict[str, 
     return queries
 
 
+def _mount_option(mount: Mapping[str, str]) -> str:
+    kind = "bind" if mount["type"] == "path" else "volume"
+    return f"type={kind},source={mount['source']},target={mount['target']}"
+
+
 def jupyter_instance_files(
     instances: object,
     tokens: object,
@@ -158,15 +198,18 @@ def jupyter_instance_files(
     gid: object,
     header: object = "",
 ) -> dict[str, list[dict[str, Any]]]:
-    """What the role writes for its running instances, for the labforge_files module.
+    """What the role writes for its running instances (with their storage), for the
+    labforge_files module.
 
-    For each instance: its directory under ``config_dir``; its unit settings (instance.env, with
-    the image pinned from ``images``, the inspected images); its extra environment
-    (container.env); its server config (a secret, readable by ``uid`` only); and the top of its
-    notebook storage, owned by ``uid``:``gid`` with setgid - the host directory, or the named
-    volume's mountpoint from ``volumes`` (inspected volumes; one not created yet is left out).
-    Each instance's settings carry its name as ``key``, so the module says which changed; the
-    storage does not, since its owner changing is no reason to restart the instance."""
+    For each instance: its directory under ``config_dir``, root's only; its unit settings
+    (instance.env, with the image pinned from ``images``, the inspected images); its extra
+    environment (container.env); its server config, a secret owned by root and readable by
+    the group ``gid`` that the container runs as (no other user of the host can reach it
+    through the directory); and the top of each host directory it mounts, and of a named
+    volume mounted at work/, owned by ``uid``:``gid`` with setgid (the volume's mountpoint from
+    ``volumes``, the inspected volumes; one not created yet is left out). Each instance's settings carry its name as
+    ``key``, so the module says which changed; the storage does not, since its owner changing
+    is no reason to restart the instance."""
     if not isinstance(instances, list) or not isinstance(tokens, Mapping):
         raise LabforgeFilterError("expected the checked instances and the tokens mapping")
     if not isinstance(config_dir, str) or not config_dir.startswith("/"):
@@ -181,12 +224,17 @@ def jupyter_instance_files(
     }
     for instance in instances:
         name, where = instance["name"], f"{config_dir}/{instance['name']}"
-        gpus = f"--gpus={instance['gpus']}" if instance.get("gpus") else ""
+        home, *work = instance["mounts"]
+        # Docker parses --gpus as CSV: "device=0,1" is one request only inside double quotes.
+        # systemd removes one level of quoting when it splits $JUPYTER_GPUS, so they are escaped,
+        # and the single quotes keep the backslashes in the EnvironmentFile.
+        gpus = f"'--gpus=\\\"{instance['gpus']}\\\"'" if instance.get("gpus") else ""
         settings = {
             "JUPYTER_CONTAINER": instance["container"],
             "JUPYTER_IMAGE": jupyter_image_digest_ref(images, instance["image"]),
             "JUPYTER_PUBLISH": instance["publish"],
-            "JUPYTER_VOLUME": instance["volume"]["source"],
+            "JUPYTER_HOME_MOUNT": _mount_option(home),
+            "JUPYTER_WORK_MOUNT": f"--mount={_mount_option(work[0])}" if work else "",
             "JUPYTER_UI": instance["ui"],
             "JUPYTER_MEMORY": instance["memory"],
             "JUPYTER_CPUS": instance["cpus"],
@@ -197,11 +245,15 @@ def jupyter_instance_files(
             f"{key}={value}\n" for key, value in settings.items()
         )
         container_env = top + "".join(f"{key}={value}\n" for key, value in sorted(instance["env"].items()))
-        out["directories"].append({"path": where, "owner": "root", "group": "root", "mode": "0755", "key": name})
-        storage = instance["volume"]["source"] if instance["volume"]["type"] == "path" \
-            else mountpoints.get(instance["volume"]["source"])
-        if storage:
-            out["directories"].append({"path": storage, "owner": str(uid), "group": str(gid), "mode": "2775"})
+        out["directories"].append({"path": where, "owner": "root", "group": "root", "mode": "0700", "key": name})
+        for mount in instance["mounts"]:
+            # A named volume mounted as the home gets the image's home (files, owner and mode)
+            # from Docker when it is first mounted; a mode set here would be undone by it.
+            if mount["type"] == "volume" and mount["target"] == HOME:
+                continue
+            storage = mount["source"] if mount["type"] == "path" else mountpoints.get(mount["source"])
+            if storage:
+                out["directories"].append({"path": storage, "owner": str(uid), "group": str(gid), "mode": "2775"})
         out["files"] += [
             {"path": f"{where}/instance.env", "content": unit_env, "owner": "root", "group": "root",
              "mode": "0644", "key": name},
@@ -210,7 +262,7 @@ def jupyter_instance_files(
         ]
         server_config = json.dumps(jupyter_server_config(instance, tokens), indent=2, sort_keys=True) + "\n"
         out["secret_files"].append({"path": f"{where}/jupyter_server_config.json", "content": server_config,
-                                    "owner": str(uid), "group": "root", "mode": "0600", "key": name})
+                                    "owner": "root", "group": str(gid), "mode": "0640", "key": name})
     return out
 
 

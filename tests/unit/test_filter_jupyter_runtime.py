@@ -8,7 +8,12 @@ from jupyter_server.auth.security import passwd_check
 from labforge_filters.errors import LabforgeFilterError
 from labforge_filters.image_ref import docker_image_ref
 from labforge_filters.jupyter_instances import jupyter_instances_check
-from labforge_filters.jupyter_runtime import jupyter_image_digest_ref, jupyter_instance_tokens, jupyter_server_config
+from labforge_filters.jupyter_runtime import (
+    jupyter_image_digest_ref,
+    jupyter_instance_tokens,
+    jupyter_instances_storage,
+    jupyter_server_config,
+)
 
 DEFAULTS = {"image": "127.0.0.1:5000/labforge/jupyter-test:1", "bind_address": "127.0.0.1", "memory": "1g",
             "cpus": 1, "pids_limit": 256, "ui": "lab", "base_url": "/", "port_range": [8888, 8999]}
@@ -137,25 +142,29 @@ def test_instance_files_hold_settings_environment_and_a_secret_server_config():
 
     from labforge_filters.jupyter_runtime import jupyter_instance_files
 
-    checked = jupyter_instances_check(
-        [{"name": "a", "token": TOKEN, "env": {"B": "2", "A": "1"}, "gpus": "all"}], DEFAULTS)
+    checked = jupyter_instances_storage(jupyter_instances_check(
+        [{"name": "a", "token": TOKEN, "env": {"B": "2", "A": "1"}, "gpus": "device=0,1"}], DEFAULTS), {})
     volumes = [{"Name": "jupyter-a", "Mountpoint": "/var/lib/docker/volumes/jupyter-a/_data"}, "junk"]
     layout = jupyter_instance_files(checked, {"a": TOKEN}, [INFO_1], volumes, "/etc/lab", 1000, 100, "# managed")
-    assert [d["path"] for d in layout["directories"]] == ["/etc/lab", "/etc/lab/a",
-                                                          "/var/lib/docker/volumes/jupyter-a/_data"]
-    assert layout["directories"][2] == {"path": "/var/lib/docker/volumes/jupyter-a/_data", "owner": "1000",
-                                        "group": "100", "mode": "2775"}
+    # The named home volume is left to Docker, which gives it the image's home when first mounted.
+    assert [d["path"] for d in layout["directories"]] == ["/etc/lab", "/etc/lab/a"]
     assert layout["directories"][1]["key"] == "a" and "key" not in layout["directories"][0]
+    assert layout["directories"][1]["mode"] == "0700"  # the server config is reached through root's directory only
     unit_env, container_env = layout["files"]
     assert unit_env["path"] == "/etc/lab/a/instance.env" and unit_env["mode"] == "0644"
     lines = unit_env["content"].splitlines()
     assert lines[0] == "# managed"
     assert f"JUPYTER_IMAGE=127.0.0.1:5000/labforge/jupyter-test@{DIGEST}" in lines
-    assert "JUPYTER_PUBLISH=127.0.0.1:8888:8888" in lines and "JUPYTER_GPUS=--gpus=all" in lines
+    assert "JUPYTER_PUBLISH=127.0.0.1:8888:8888" in lines
+    # Quoted for systemd's EnvironmentFile and its splitting of $JUPYTER_GPUS, and inside for Docker's
+    # CSV: one request for GPUs 0 and 1 (molecule/jupyter checks what Docker gets).
+    assert """JUPYTER_GPUS='--gpus=\\"device=0,1\\"'""" in lines
+    assert "JUPYTER_HOME_MOUNT=type=volume,source=jupyter-a,target=/home/jovyan" in lines
+    assert "JUPYTER_WORK_MOUNT=" in lines
     assert container_env["content"] == "# managed\nA=1\nB=2\n"
     (secret,) = layout["secret_files"]
-    assert secret == {"path": "/etc/lab/a/jupyter_server_config.json", "owner": "1000", "group": "root",
-                      "mode": "0600", "key": "a", "content": secret["content"]}
+    assert secret == {"path": "/etc/lab/a/jupyter_server_config.json", "owner": "root", "group": "100",
+                      "mode": "0640", "key": "a", "content": secret["content"]}
     assert json.loads(secret["content"])["IdentityProvider"] == {"token": TOKEN}
     assert TOKEN not in unit_env["content"] + container_env["content"]
 
@@ -163,8 +172,8 @@ def test_instance_files_hold_settings_environment_and_a_secret_server_config():
 def test_instance_files_run_a_missing_image_by_name_and_need_an_absolute_directory():
     from labforge_filters.jupyter_runtime import jupyter_instance_files
 
-    checked = jupyter_instances_check([{"name": "a", "token": TOKEN}, {"name": "p", "token": TOKEN,
-                                                                       "volume": "/srv/p"}], DEFAULTS)
+    checked = jupyter_instances_storage(jupyter_instances_check(
+        [{"name": "a", "token": TOKEN}, {"name": "p", "token": TOKEN, "volume": "/srv/p"}], DEFAULTS), None)
     layout = jupyter_instance_files(checked, {"a": TOKEN, "p": TOKEN}, [], [], "/etc/lab", 1000, 100)
     assert "JUPYTER_IMAGE=127.0.0.1:5000/labforge/jupyter-test:1\n" in layout["files"][0]["content"]
     assert layout["files"][1]["content"] == ""
@@ -177,16 +186,56 @@ def test_instance_files_run_a_missing_image_by_name_and_need_an_absolute_directo
 def test_volumes_missing_are_named_volumes_not_on_the_host_each_once():
     from labforge_filters.jupyter_runtime import jupyter_volumes_missing
 
-    checked = jupyter_instances_check(
+    checked = jupyter_instances_storage(jupyter_instances_check(
         [{"name": "a", "token": TOKEN}, {"name": "b", "token": TOKEN, "volume": "shared"},
          {"name": "c", "token": TOKEN, "volume": "shared"}, {"name": "d", "token": TOKEN, "volume": "/srv/d"},
-         {"name": "e", "token": TOKEN}], DEFAULTS)
+         {"name": "e", "token": TOKEN}, {"name": "old", "token": TOKEN, "volume": "/srv/old"}], DEFAULTS),
+        {"ports": {"old": 8893}})
     assert jupyter_volumes_missing([{"Name": "jupyter-e"}, "junk"], checked) == [
         {"name": "jupyter-a", "labels": {"org.labforge.instance": "a"}},
         {"name": "shared", "labels": {"org.labforge.instance": "b"}},
+        {"name": "jupyter-old-home", "labels": {"org.labforge.instance": "old"}},
     ]
     with pytest.raises(LabforgeFilterError, match="checked instances"):
         jupyter_volumes_missing([], None)
+
+
+def test_a_new_instance_keeps_its_whole_home_in_its_volume():
+    (new,) = jupyter_instances_storage(jupyter_instances_check([{"name": "a", "token": TOKEN}], DEFAULTS),
+                                       {"ports": {"b": 8889}, "layouts": {"b": "home"}})
+    assert new["layout"] == "home"
+    assert new["mounts"] == [{"type": "volume", "source": "jupyter-a", "target": "/home/jovyan"}]
+
+
+@pytest.mark.parametrize("record", [{"ports": {"a": 8888}}, {"ports": {"a": 8888}, "layouts": {"a": "work"}}],
+                         ids=["record-of-an-earlier-release", "recorded-as-work"])
+def test_an_instance_deployed_before_homes_persisted_keeps_its_volume_at_work(record):
+    from labforge_filters.jupyter_runtime import jupyter_instance_files
+
+    checked = jupyter_instances_check([{"name": "a", "token": TOKEN, "volume": "/srv/a"}], DEFAULTS)
+    (old,) = jupyter_instances_storage(checked, record)
+    assert old["layout"] == "work"
+    assert old["mounts"] == [{"type": "volume", "source": "jupyter-a-home", "target": "/home/jovyan"},
+                             {"type": "path", "source": "/srv/a", "target": "/home/jovyan/work"}]
+    volumes = [{"Name": "jupyter-a-home", "Mountpoint": "/v/jupyter-a-home/_data"}]
+    layout = jupyter_instance_files([old], {"a": TOKEN}, [], volumes, "/etc/lab", 1000, 100)
+    lines = layout["files"][0]["content"].splitlines()
+    assert "JUPYTER_HOME_MOUNT=type=volume,source=jupyter-a-home,target=/home/jovyan" in lines
+    assert "JUPYTER_WORK_MOUNT=--mount=type=bind,source=/srv/a,target=/home/jovyan/work" in lines
+    assert layout["directories"][-1] == {"path": "/srv/a", "owner": "1000", "group": "100", "mode": "2775"}
+    (named,) = jupyter_instances_storage(
+        jupyter_instances_check([{"name": "a", "token": TOKEN}], DEFAULTS), record)
+    volumes.append({"Name": "jupyter-a", "Mountpoint": "/v/jupyter-a/_data"})
+    layout = jupyter_instance_files([named], {"a": TOKEN}, [], volumes, "/etc/lab", 1000, 100)
+    assert [d["path"] for d in layout["directories"]] == ["/etc/lab", "/etc/lab/a", "/v/jupyter-a/_data"]
+
+
+def test_an_earlier_instance_cannot_name_its_volume_like_its_home_volume():
+    checked = jupyter_instances_check([{"name": "a", "token": TOKEN, "volume": "jupyter-a-home"}], DEFAULTS)
+    with pytest.raises(LabforgeFilterError, match=r"jupyter_instances\[a\]: volume jupyter-a-home is the name"):
+        jupyter_instances_storage(checked, {"ports": {"a": 8888}})
+    with pytest.raises(LabforgeFilterError, match="checked instances"):
+        jupyter_instances_storage(None, {})
 
 
 def test_ready_checks_ask_status_with_the_token_or_api_for_a_password():

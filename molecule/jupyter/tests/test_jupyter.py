@@ -10,6 +10,7 @@ import copy
 import json
 import socket
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -68,17 +69,47 @@ def test_secrets_appear_in_no_process_inspect_log_or_journal(host):
     assert "Jupyter" in places["journal"]  # the journal does hold the servers' logs
 
 
-def test_server_configs_are_readable_by_jovyan_only(host):
+def test_server_configs_belong_to_root_and_no_other_user_of_the_host_reads_them(host):
+    # A host user in the same group as the containers' jovyan (users, 100): the directory stops them.
+    host.run("useradd --gid users --no-create-home labforge-student")
     for name in UNITS:
-        config = host.file(f"/etc/labforge/jupyter/{name}/jupyter_server_config.json")
-        assert (config.uid, config.mode) == (1000, 0o600)
+        path = f"/etc/labforge/jupyter/{name}/jupyter_server_config.json"
+        config = host.file(path)
+        assert (config.uid, config.gid, config.mode) == (0, 100, 0o640)
+        assert host.file(f"/etc/labforge/jupyter/{name}").mode == 0o700
+        denied = host.run(f"runuser -u labforge-student -- cat {path}")
+        assert denied.rc != 0 and "Permission denied" in denied.stderr
+        assert host.run(f"runuser -u nobody -- cat {path}").rc != 0
+        # The container's jovyan does read it (the token tests show it is used, too).
+        assert host.run(f"docker exec labforge-jupyter-{name} cat /etc/labforge-jupyter/jupyter_server_config.json").rc == 0
 
 
-def test_notebook_volumes_belong_to_jovyan_users_with_setgid(host):
+def test_gpus_device_list_reaches_docker_as_one_request_for_both_gpus(host):
+    """The stopped instance gpu asks for gpus: device=0,1. Its unit, started here, fails (this host has
+    no GPU driver) after `docker run` created the container: what Docker was asked shows in it."""
+    unit = "labforge-jupyter@gpu.service"
+    host.run(f"systemctl start {unit}")
+    try:
+        for _ in range(40):
+            found = host.run("docker inspect --format '{{json .HostConfig.DeviceRequests}}' labforge-jupyter-gpu")
+            if found.rc == 0:
+                break
+            time.sleep(0.25)
+    finally:
+        host.run(f"systemctl stop {unit}")
+        host.run("docker rm --force labforge-jupyter-gpu")
+    assert found.rc == 0, found.stderr
+    assert json.loads(found.stdout) == [
+        {"Driver": "", "Count": 0, "DeviceIDs": ["0", "1"], "Capabilities": [["gpu"]], "Options": {}}]
+
+
+def test_homes_belong_to_jovyan_users(host):
+    # A named volume gets the image's home (its owner, mode and dotfiles) when Docker first mounts it.
     named = json.loads(host.check_output("docker volume inspect jupyter-alice"))[0]["Mountpoint"]
-    for path in (named, "/srv/jupyter/bob"):
-        directory = host.file(path)
-        assert (directory.uid, directory.gid, directory.mode) == (1000, 100, 0o2775)
+    assert (host.file(named).uid, host.file(named).gid) == (1000, 100)
+    assert host.file(f"{named}/.bashrc").exists
+    directory = host.file("/srv/jupyter/bob")
+    assert (directory.uid, directory.gid, directory.mode) == (1000, 100, 0o2775)
 
 
 def test_limits_and_hardening_show_in_docker_inspect(host):
