@@ -6,16 +6,25 @@ loopback port. The token comes from the environment, so it never shows in `ps`.
   python3 jupyter_client.py put-notebook URL PATH TEXT
   python3 jupyter_client.py login URL             -> status of /api/status after a password login
   python3 jupyter_client.py wait URL SECONDS      -> waits for 200 on /api/status
+  python3 jupyter_client.py put-file URL PATH BASE64    -> status of saving a file through the contents API
+  python3 jupyter_client.py put-setting URL PLUGIN RAW  -> status of saving JupyterLab settings
+  python3 jupyter_client.py kernel-start URL      -> the ID of a new python3 kernel
+  python3 jupyter_client.py kernel-run URL ID CODE      -> what CODE printed, run in the kernel over
+                                                    its websocket, as JupyterLab runs a cell
 """
 
+import base64
 import http.cookiejar
 import json
 import os
+import socket
+import struct
 import sys
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import uuid
 
 TOKEN = os.environ.get("JUPYTER_TEST_TOKEN", "")
 PASSWORD = os.environ.get("JUPYTER_TEST_PASSWORD", "")
@@ -52,6 +61,104 @@ def notebook(text):
     }
 
 
+class WebSocket:
+    """A minimal websocket client (RFC 6455, text frames) on the standard library: the test
+    hosts have no websocket package."""
+
+    def __init__(self, url, timeout=60):
+        parts = urllib.parse.urlsplit(url)
+        self.sock = socket.create_connection((parts.hostname, parts.port), timeout=timeout)
+        key = base64.b64encode(os.urandom(16)).decode()
+        lines = [f"GET {parts.path} HTTP/1.1", f"Host: {parts.hostname}:{parts.port}", "Upgrade: websocket",
+                 "Connection: Upgrade", f"Sec-WebSocket-Key: {key}", "Sec-WebSocket-Version: 13"]
+        if TOKEN:
+            lines.append(f"Authorization: token {TOKEN}")
+        self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        head = b""
+        while b"\r\n\r\n" not in head:
+            chunk = self.sock.recv(1)
+            if not chunk:
+                raise ConnectionError("the server closed the connection during the handshake")
+            head += chunk
+        status = head.split(b"\r\n", 1)[0].decode()
+        if " 101 " not in status:
+            raise ConnectionError(f"no websocket: {status}")
+
+    def _read(self, size):
+        data = b""
+        while len(data) < size:
+            chunk = self.sock.recv(size - len(data))
+            if not chunk:
+                raise ConnectionError("the server closed the websocket")
+            data += chunk
+        return data
+
+    def _frame(self, opcode, payload):
+        mask = os.urandom(4)
+        size = len(payload)
+        if size < 126:
+            head = struct.pack("!BB", 0x80 | opcode, 0x80 | size)
+        elif size < 65536:
+            head = struct.pack("!BBH", 0x80 | opcode, 0x80 | 126, size)
+        else:
+            head = struct.pack("!BBQ", 0x80 | opcode, 0x80 | 127, size)
+        self.sock.sendall(head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
+
+    def send(self, text):
+        self._frame(0x1, text.encode())
+
+    def receive(self):
+        message = b""
+        while True:
+            first, second = self._read(2)
+            size = second & 0x7F
+            if size == 126:
+                size = struct.unpack("!H", self._read(2))[0]
+            elif size == 127:
+                size = struct.unpack("!Q", self._read(8))[0]
+            payload = self._read(size)
+            opcode = first & 0x0F
+            if opcode == 0x8:
+                raise ConnectionError("the server closed the websocket")
+            if opcode == 0x9:
+                self._frame(0xA, payload)
+                continue
+            if opcode in (0x0, 0x1, 0x2):
+                message += payload
+                if first & 0x80:
+                    return message.decode()
+
+
+def kernel_run(url, kernel_id, code, timeout=120):
+    """Run code in a kernel through its channels websocket; return what it printed, or raise
+    with the kernel's error."""
+    ws_url = url + f"api/kernels/{kernel_id}/channels?session_id={uuid.uuid4().hex}"
+    ws = WebSocket(ws_url)
+    msg_id = uuid.uuid4().hex
+    ws.send(json.dumps({
+        "header": {"msg_id": msg_id, "username": "labforge-test", "session": uuid.uuid4().hex,
+                   "msg_type": "execute_request", "version": "5.3"},
+        "parent_header": {}, "metadata": {}, "channel": "shell", "buffers": [],
+        "content": {"code": code, "silent": False, "store_history": True, "user_expressions": {},
+                    "allow_stdin": False, "stop_on_error": True},
+    }))
+    output, deadline, reply = [], time.time() + timeout, None
+    while time.time() < deadline and reply is None:
+        message = json.loads(ws.receive())
+        if message.get("parent_header", {}).get("msg_id") != msg_id:
+            continue
+        kind = message["header"]["msg_type"]
+        if kind == "stream":
+            output.append(message["content"]["text"])
+        elif kind == "error":
+            output.append(f"{message['content']['ename']}: {message['content']['evalue']}")
+        elif kind == "execute_reply":
+            reply = message["content"]["status"]
+    if reply != "ok":
+        raise RuntimeError(f"the kernel answered {reply}: {''.join(output)}")
+    return "".join(output)
+
+
 def login(url):
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
@@ -71,6 +178,16 @@ def main(command, url, *args):
         print(body)
     elif command == "put-notebook":
         print(request(url + "api/contents/" + args[0], "PUT", notebook(args[1]))[0])
+    elif command == "put-file":
+        body = {"type": "file", "format": "base64", "content": args[1]}
+        print(request(url + "api/contents/" + args[0], "PUT", body)[0])
+    elif command == "put-setting":
+        print(request(url + "lab/api/settings/" + args[0], "PUT", {"raw": args[1]})[0])
+    elif command == "kernel-start":
+        status, body = request(url + "api/kernels", "POST", {"name": "python3"})
+        print(json.loads(body)["id"] if status == 201 else f"{status} {body}")
+    elif command == "kernel-run":
+        print(kernel_run(url, args[0], args[1]), end="")
     elif command == "login":
         print(login(url))
     elif command == "wait":

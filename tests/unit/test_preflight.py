@@ -13,11 +13,10 @@ TOP = Path(__file__).resolve().parents[2]
 EXAMPLE = TOP / "inventories" / "example-lab"
 
 
-def preflight(inventory, *args):
+def preflight(inventory, *args, playbook=TOP / "playbooks" / "preflight.yml"):
     env = {**os.environ, "ANSIBLE_CONFIG": str(TOP / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1",
            "ANSIBLE_FORCE_COLOR": "0", "COLUMNS": "1000"}
-    command = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(inventory),
-               str(TOP / "playbooks" / "preflight.yml"), *args]
+    command = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(inventory), str(playbook), *args]
     done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300, cwd=TOP)
     # Messages wrap with the terminal's width; compare them with white space folded.
     return done.returncode, " ".join((done.stdout + done.stderr).split())
@@ -87,7 +86,28 @@ def test_a_malformed_instance_fails_in_the_preflight(tmp_path, instance, message
     assert "TASK [jupyter : Check the Jupyter instances' variables]" in out
 
 
-@pytest.mark.parametrize("playbook", ["site.yml"])
+VAULT = ("--vault-password-file", str(EXAMPLE / "vault-password.txt"))
+SITE_PLAYS = ["Preflight", "Registry mirror hosts", "Container hosts", "Hypervisor hosts", "Jupyter hosts"]
+
+
+@pytest.mark.parametrize("playbook", ["site.yml", *sorted(f"playbooks/{p.name}" for p in (TOP / "playbooks").glob("*.yml"))])
 def test_site_playbook_parses(playbook):
-    rc, out = preflight(EXAMPLE, "--syntax-check", "--vault-password-file", str(EXAMPLE / "vault-password.txt"))
+    rc, out = preflight(EXAMPLE, "--syntax-check", *VAULT, playbook=TOP / playbook)
     assert rc == 0, out
+
+
+def test_site_runs_every_play_in_order_with_its_roles_tasks():
+    rc, out = preflight(EXAMPLE, "--list-tasks", *VAULT, playbook=TOP / "site.yml")
+    assert rc == 0, out
+    plays = [play.split(": ", 1)[1].split(" - ")[0] for play in out.split("play #")[1:]]
+    assert plays == SITE_PLAYS
+    for task in ("preflight : ", "docker_engine : ", "hypervisor : ", "jupyter : Ask each instance for /api/status"):
+        assert task in out
+
+
+def test_a_broken_site_playbook_fails_the_syntax_check(tmp_path):
+    broken = tmp_path / "site.yml"
+    broken.write_text((TOP / "site.yml").read_text().replace("playbooks/", str(TOP / "playbooks") + "/")
+                      + "- name: Broken\n  ansible.builtin.import_playbook: playbooks/no-such-play.yml\n")
+    rc, out = preflight(EXAMPLE, "--syntax-check", *VAULT, playbook=broken)
+    assert rc != 0 and "no-such-play.yml" in out
