@@ -96,6 +96,8 @@ def test_automatic_instances_keep_their_recorded_ports():
         ([{"name": "a", "token": TOKEN, "bind_address": "localhost"}], {}, "bind_address must be an IPv4 or IPv6"),
         ([{"name": "a", "token": TOKEN, "volume": "/etc"}], {}, "is a system directory"),
         ([{"name": "a", "token": TOKEN, "volume": "bad name"}], {}, "volume must be a docker volume name"),
+        ([{"name": "a", "token": TOKEN, "volume": "/srv/with space"}], {}, "jupyter_instances[a]: volume '/srv/with space' may"),
+        ([{"name": "a", "token": TOKEN, "volume": "/srv/a,b"}], {}, "may hold only letters, digits"),
         ([{"name": "a", "token": TOKEN, "cpus": "two"}], {}, "cpus must be a number"),
         ([{"name": "a", "token": TOKEN, "pids_limit": 1}], {}, "pids_limit must be an integer of at least 16"),
         ([{"name": "a", "token": TOKEN, "gpus": "some"}], {}, "gpus must be 'all'"),

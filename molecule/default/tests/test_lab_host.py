@@ -37,12 +37,14 @@ def test_password_instance_answers_after_login_only(client):
     assert client("login", GRACE_URL, password=GRACE_PASSWORD) == ["200"]
 
 
-def test_a_notebook_written_through_the_api_lands_in_the_volume(host, client):
-    assert client("put-notebook", ADA_URL, "work/site-check.ipynb", "written by the default scenario", token=ADA_TOKEN) == ["201"]
-    status, *body = client("get", ADA_URL, "api/contents/work/site-check.ipynb", token=ADA_TOKEN)
+@pytest.mark.parametrize("path", ["site-check.ipynb", "work/site-check.ipynb"], ids=["jupyterlab-root", "work"])
+def test_a_notebook_written_through_the_api_lands_in_the_volume(host, client, path):
+    """The volume is the whole home: JupyterLab's root, where it saves by default, and work/."""
+    assert client("put-notebook", ADA_URL, path, "written by the default scenario", token=ADA_TOKEN) == ["201"]
+    status, *body = client("get", ADA_URL, f"api/contents/{path}", token=ADA_TOKEN)
     assert status == "200" and "written by the default scenario" in "".join(body)
     volume = json.loads(host.check_output("docker volume inspect jupyter-ada"))[0]["Mountpoint"]
-    assert "written by the default scenario" in host.file(f"{volume}/site-check.ipynb").content_string
+    assert "written by the default scenario" in host.file(f"{volume}/{path}").content_string
 
 
 def test_state_records_both_instances_pinned_by_digest(host):

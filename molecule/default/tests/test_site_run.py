@@ -30,3 +30,15 @@ def test_a_misspelled_variable_stops_every_host_before_any_change(host):
         recap = result.recap(name)
         assert (recap["changed"], recap["failed"]) == (0, 1), recap
     assert "TASK [docker_engine" not in result.output and "TASK [hypervisor" not in result.output
+
+
+def test_check_mode_with_diff_on_the_converged_lab_runs_clean_and_changes_nothing(host):
+    """Every role of site.yml in --check --diff on hosts it already converged (the scenario's
+    check step covers fresh hosts)."""
+    result = run_playbook("converge.yml", None, "--check", "--diff")
+    assert result.returncode == 0, result.output[-3000:]
+    for name in (LAB, HYPERVISOR):
+        recap = result.recap(name)
+        assert (recap["changed"], recap["failed"]) == (0, 0), recap
+    for play in ("Container hosts", "Hypervisor hosts", "Jupyter hosts"):
+        assert f"PLAY [{play}" in result.output

@@ -66,7 +66,7 @@ def test_secrets_appear_in_no_process_inspect_log_or_journal(host):
     for where, text in places.items():
         for secret in SECRETS:
             assert secret not in text, f"a secret shows in {where}"
-    assert "Jupyter" in places["journal"]  # the journal does hold the servers' logs
+    assert "ServerApp" in places["journal"]  # the journal does hold the servers' logs
 
 
 def test_server_configs_belong_to_root_and_no_other_user_of_the_host_reads_them(host):
