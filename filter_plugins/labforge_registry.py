@@ -16,6 +16,7 @@ from labforge_filters.errors import ansible_filter_map  # noqa: E402
 from labforge_filters.registry import (  # noqa: E402
     registry_manifest_blobs,
     registry_mirror_endpoints,
+    registry_mirror_files,
     registry_mirror_image,
     registry_mirror_plan,
     registry_mirror_stale,
@@ -28,7 +29,7 @@ short_description: Pull images through the lab's registry mirror, and the regist
 version_added: 0.1.0
 author: labforge maintainers
 description:
-  - This file holds six filters. The first two are for inventories; the others are the registry_mirror role's.
+  - This file holds seven filters. The first two are for inventories; the others are the registry_mirror role's.
   - >-
     C(registry_mirror_image) rewrites an image reference so that it is pulled through the lab's cache of its
     registry: when the mapping of mirrors has the reference's registry (as Docker names it: C(quay.io),
@@ -44,7 +45,11 @@ description:
     Bad input fails naming the variable and what is accepted: a malformed URL, a port outside 1-65535, two
     upstreams on one port or for one registry, half of a login, a malformed prefetch entry.
   - >-
-    C(registry_mirror_stale) returns the caches whose config files the host has but the plan no longer lists;
+    C(registry_mirror_files) returns what the role writes for those caches, for the C(labforge_files) module:
+    directories, each cache's storage, and each cache's docker-registry config (a secret file when it carries
+    the upstream's password), keyed by the cache's unit so that only changed caches restart.
+  - >-
+    C(registry_mirror_stale) returns the caches whose units the host has enabled but the plan no longer lists;
     C(registry_mirror_units) builds C(labforge_units) entries for unit names.
   - >-
     C(registry_manifest_blobs) takes the results of uri tasks that fetched image manifests from a
@@ -56,9 +61,10 @@ options:
   _input:
     description:
       - C(registry_mirror_image) takes an image reference such as C(quay.io/jupyter/scipy-notebook:2025-10-20).
+      - C(registry_mirror_files) takes what C(registry_mirror_plan) returned.
       - C(registry_mirror_endpoints) and C(registry_mirror_plan) take C(registry_mirror_upstreams), a list of
         mappings with C(url) and C(port) and optionally C(name), C(username), C(password), C(prefetch).
-      - C(registry_mirror_stale) takes the paths of the cache config files found on the host.
+      - C(registry_mirror_stale) takes the paths of the cache units' links found in the host's .wants directory.
       - C(registry_mirror_units) takes unit names.
       - C(registry_manifest_blobs) takes the uri results (C(register).results), each with C(url) and C(json).
     type: raw
@@ -77,12 +83,17 @@ options:
       C(registry_mirror_upstream) is not set).
     type: dict
   settings:
-    description: Argument of C(registry_mirror_plan), C(storage_dir), C(config_dir) and C(listen_address).
+    description:
+      - Argument of C(registry_mirror_plan), C(storage_dir), C(config_dir) and C(listen_address).
+      - Argument of C(registry_mirror_files), C(user), C(config_dir), C(storage_dir), C(log_level) and C(header).
     type: dict
   plan:
     description: Argument of C(registry_mirror_stale), what C(registry_mirror_plan) returned.
     type: list
     elements: dict
+  config_dir:
+    description: Argument of C(registry_mirror_stale), the directory of the caches' config files.
+    type: str
   state:
     description: Argument of C(registry_mirror_units), the state to give each unit (started, stopped, restarted).
     type: str
@@ -112,9 +123,15 @@ EXAMPLES = r"""
   ansible.builtin.debug:
     msg: "{{ registry_mirror_upstreams | registry_mirror_plan({'url': ''}, {'storage_dir': '/var/lib/docker-registry'}) }}"
 
+- name: What to write for the caches
+  labforge_files: "{{ __caches | registry_mirror_files({'user': 'docker-registry', 'config_dir': '/etc/docker/registry/mirrors',
+                      'storage_dir': '/var/lib/docker-registry', 'log_level': 'info'}) }}"
+
 - name: Caches to stop
   ansible.builtin.debug:
-    msg: "{{ ['/etc/docker/registry/mirrors/5002.yml'] | registry_mirror_stale(__plan) }}"
+    msg: >-
+      {{ ['/etc/systemd/system/multi-user.target.wants/labforge-registry-mirror@5002.service']
+         | registry_mirror_stale(__plan, '/etc/docker/registry/mirrors') }}
 
 - name: Units to start
   ansible.builtin.debug:
@@ -137,7 +154,8 @@ _value:
     - C(registry_mirror_endpoints) returns a mapping of registry names to C(host:port).
     - >-
       C(registry_mirror_plan) returns one mapping per cache: name, url, port, username, password, prefetch,
-      variable (how errors name it), unit, config, storage, blob_dir, listen, local_url.
+      variable (how errors name it), unit, config, storage, blob_dir, listen, local_url, prefetch_manifests.
+    - C(registry_mirror_files) returns a mapping of C(directories), C(files) and C(secret_files) lists.
     - C(registry_mirror_stale) returns a list of C(unit), C(config) mappings.
     - C(registry_mirror_units) returns a list of C(name) mappings with C(state) and C(enabled) when given.
     - C(registry_manifest_blobs) returns a list of C(base), C(repository), C(digest) mappings.
@@ -152,6 +170,7 @@ class FilterModule:
                 "registry_mirror_image": registry_mirror_image,
                 "registry_mirror_endpoints": registry_mirror_endpoints,
                 "registry_mirror_plan": registry_mirror_plan,
+                "registry_mirror_files": registry_mirror_files,
                 "registry_mirror_stale": registry_mirror_stale,
                 "registry_mirror_units": registry_mirror_units,
                 "registry_manifest_blobs": registry_manifest_blobs,

@@ -167,8 +167,8 @@ def registry_mirror_plan(upstreams: object, shorthand: object = None, settings: 
     ``upstreams`` is registry_mirror_upstreams (url, port, and optional name, username,
     password, prefetch); ``shorthand`` the single-upstream variables as one such mapping
     (url empty when unset); ``settings`` holds storage_dir, config_dir and listen_address.
-    Each cache gets its unit, config file, storage directory, listen address and the URL the
-    host itself reaches it at.
+    Each cache gets its unit, config file, storage directory, listen address, the URL the
+    host itself reaches it at and the URLs of the manifests to prefetch through it.
     """
     settings = settings if isinstance(settings, Mapping) else {}
     storage_dir = settings.get("storage_dir", "/var/lib/docker-registry")
@@ -200,8 +200,72 @@ def registry_mirror_plan(upstreams: object, shorthand: object = None, settings: 
             "blob_dir": f"{storage}/docker/registry/v2/blobs/sha256",
             "listen": f"{_bracketed(str(address))}:{port}",
             "local_url": f"http://{_bracketed(local)}:{port}",
+            "prefetch_manifests": [
+                "http://{}:{}/v2/{}/manifests/{}".format(_bracketed(local), port, *ref.rsplit(":", 1))
+                for ref in entry["prefetch"]
+            ],
         })
     return plan
+
+
+def _config_text(cache: Mapping[str, Any], log_level: str, header: str) -> str:
+    """docker-registry's configuration for one cache; every value is JSON, which YAML reads as is."""
+    q = json.dumps
+    lines = [
+        *([header] if header else []),
+        f"# A pull-through cache of {cache['url']} (labforge registry_mirror role): pull {cache['name']}/REPOSITORY",
+        f"# as MIRROR:{cache['port']}/REPOSITORY.",
+        "version: 0.1",
+        "log:",
+        f"  level: {q(log_level)}",
+        "  fields:",
+        "    service: registry",
+        f"    upstream: {q(cache['name'])}",
+        "storage:",
+        "  cache:",
+        "    blobdescriptor: inmemory",
+        "  filesystem:",
+        f"    rootdirectory: {q(cache['storage'])}",
+        "http:",
+        f"  addr: {q(cache['listen'])}",
+        "  headers:",
+        "    X-Content-Type-Options: [nosniff]",
+        "health:",
+        "  storagedriver:",
+        "    enabled: true",
+        "    interval: 10s",
+        "    threshold: 3",
+        "proxy:",
+        f"  remoteurl: {q(cache['url'])}",
+    ]
+    if cache.get("username"):
+        lines += [f"  username: {q(cache['username'])}", f"  password: {q(cache['password'])}"]
+    return "\n".join(lines) + "\n"
+
+
+def registry_mirror_files(caches: object, settings: object) -> dict[str, list[dict[str, Any]]]:
+    """What the role writes for its caches, for the labforge_files module: the config directory,
+    each cache's storage (owned by the service user) and config file (root:USER 0640; a secret
+    file when it carries the upstream's password). Each config carries its unit as ``key``, so
+    the module says which caches to restart. ``settings`` holds user, config_dir, storage_dir,
+    log_level and the header to put atop each config."""
+    if not isinstance(caches, list) or not isinstance(settings, Mapping):
+        raise LabforgeFilterError(f"expected the caches (registry_mirror_plan) and settings, got {got(caches)}")
+    user, header = str(settings["user"]), str(settings.get("header") or "")
+    out: dict[str, list[dict[str, Any]]] = {
+        "directories": [
+            {"path": str(settings["config_dir"]), "owner": "root", "group": user, "mode": "0750"},
+            {"path": str(settings["storage_dir"]), "owner": user, "group": user, "mode": "0750"},
+        ],
+        "files": [],
+        "secret_files": [],
+    }
+    for cache in caches:
+        out["directories"].append({"path": cache["storage"], "owner": user, "group": user, "mode": "0750"})
+        entry = {"path": cache["config"], "content": _config_text(cache, str(settings.get("log_level", "info")), header),
+                 "owner": "root", "group": user, "mode": "0640", "key": cache["unit"]}
+        out["secret_files" if cache.get("password") else "files"].append(entry)
+    return out
 
 
 def registry_mirror_endpoints(upstreams: object, address: object) -> dict[str, str]:
@@ -238,17 +302,18 @@ def registry_mirror_image(ref: object, mirrors: object) -> str:
     return f"{endpoint}/{image.repository}{image.suffix}"
 
 
-def registry_mirror_stale(config_paths: object, plan: object) -> list[dict[str, str]]:
-    """The caches this host runs (``config_paths``, their config files as found) that ``plan`` no
-    longer has: each one's unit and config file, for the role to stop and remove."""
-    if not isinstance(config_paths, list) or not isinstance(plan, list):
-        raise LabforgeFilterError(f"expected the config files found and the plan, got {got(config_paths)} and {got(plan)}")
-    wanted = {proxy["config"] for proxy in plan if isinstance(proxy, Mapping)}
+def registry_mirror_stale(unit_paths: object, plan: object, config_dir: object) -> list[dict[str, str]]:
+    """The caches this host has enabled (``unit_paths``, the unit links found in a .wants
+    directory) that ``plan`` no longer has: each one's unit and config file in ``config_dir``,
+    for the role to stop, disable and remove."""
+    if not isinstance(unit_paths, list) or not isinstance(plan, list):
+        raise LabforgeFilterError(f"expected the unit links found and the plan, got {got(unit_paths)} and {got(plan)}")
+    wanted = {cache["unit"] for cache in plan if isinstance(cache, Mapping)}
     stale = []
-    for path in config_paths:
-        port = re.fullmatch(r".*/([0-9]{1,5})\.yml", str(path))
-        if port is not None and path not in wanted:
-            stale.append({"unit": UNIT.format(port=port[1]), "config": str(path)})
+    for path in unit_paths:
+        port = re.fullmatch(r"(?:.*/)?labforge-registry-mirror@([0-9]{1,5})\.service", str(path))
+        if port is not None and UNIT.format(port=port[1]) not in wanted:
+            stale.append({"unit": UNIT.format(port=port[1]), "config": f"{str(config_dir).rstrip('/')}/{port[1]}.yml"})
     return stale
 
 

@@ -4,6 +4,7 @@ through them, and the blobs of image manifests for the prefetch."""
 from __future__ import annotations
 
 import pytest
+import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -12,6 +13,7 @@ from labforge_filters.image_ref import parse_image_ref
 from labforge_filters.registry import (
     registry_manifest_blobs,
     registry_mirror_endpoints,
+    registry_mirror_files,
     registry_mirror_image,
     registry_mirror_plan,
     registry_mirror_stale,
@@ -88,6 +90,7 @@ def test_one_cache_per_upstream_each_with_its_unit_config_storage_and_port():
     assert quay["blob_dir"] == "/srv/cache/quay.io/docker/registry/v2/blobs/sha256"
     assert (quay["listen"], quay["local_url"]) == ("0.0.0.0:5001", "http://127.0.0.1:5001")
     assert quay["prefetch"] == ["jupyter/scipy-notebook:2025-10-20"]
+    assert quay["prefetch_manifests"] == ["http://127.0.0.1:5001/v2/jupyter/scipy-notebook/manifests/2025-10-20"]
     assert (caches[2]["username"], caches[2]["password"]) == ("lab", "secret")
     assert caches[0]["variable"] == "registry_mirror_upstreams[0]"
 
@@ -182,11 +185,12 @@ def test_a_password_never_appears_in_an_error():
 # --------------------------------------------------------------------------- stale caches and units
 
 
-def test_caches_no_longer_planned_are_stale_other_files_are_left_alone():
+def test_caches_no_longer_planned_are_stale_other_units_are_left_alone():
     caches = plan([{"url": "https://quay.io", "port": 5001}], config_dir="/etc/docker/registry/mirrors")
-    found = ["/etc/docker/registry/mirrors/5001.yml", "/etc/docker/registry/mirrors/5000.yml",
-             "/etc/docker/registry/mirrors/notes.yml"]
-    assert registry_mirror_stale(found, caches) == [
+    wants = "/etc/systemd/system/multi-user.target.wants"
+    found = [f"{wants}/labforge-registry-mirror@5001.service", f"{wants}/labforge-registry-mirror@5000.service",
+             f"{wants}/docker.service"]
+    assert registry_mirror_stale(found, caches, "/etc/docker/registry/mirrors/") == [
         {"unit": "labforge-registry-mirror@5000.service", "config": "/etc/docker/registry/mirrors/5000.yml"},
     ]
 
@@ -275,3 +279,32 @@ def test_rewriting_keeps_repository_and_tag_and_changes_only_mirrored_registries
     original = parse_image_ref(ref)
     assert (out.repository, out.tag) == (original.repository, original.tag)
     assert out.registry == mirrors.get(original.registry, original.registry)
+
+
+# --------------------------------------------------------------------------- files
+
+
+FILE_SETTINGS = {"user": "docker-registry", "config_dir": "/etc/docker/registry/mirrors",
+                 "storage_dir": "/var/lib/docker-registry", "log_level": "warn", "header": "# managed"}
+
+
+def test_each_cache_gets_its_storage_and_a_config_keyed_by_its_unit():
+    caches = plan([{"url": "https://quay.io", "port": 5001},
+                   {"url": "https://registry.example.org", "port": 5002, "username": "lab", "password": "pw\"1"}])
+    layout = registry_mirror_files(caches, FILE_SETTINGS)
+    assert [d["path"] for d in layout["directories"]] == [
+        "/etc/docker/registry/mirrors", "/var/lib/docker-registry",
+        "/var/lib/docker-registry/quay.io", "/var/lib/docker-registry/registry.example.org",
+    ]
+    assert layout["directories"][0]["group"] == "docker-registry"
+    (public,), (secret,) = layout["files"], layout["secret_files"]
+    assert (public["path"], public["key"], public["mode"]) == (
+        "/etc/docker/registry/mirrors/5001.yml", "labforge-registry-mirror@5001.service", "0640")
+    config = yaml.safe_load(public["content"])
+    assert public["content"].startswith("# managed\n")
+    assert config["proxy"] == {"remoteurl": "https://quay.io"}
+    assert config["http"]["addr"] == "0.0.0.0:5001"
+    assert config["storage"]["filesystem"]["rootdirectory"] == "/var/lib/docker-registry/quay.io"
+    assert config["log"]["level"] == "warn"
+    assert yaml.safe_load(secret["content"])["proxy"] == {
+        "remoteurl": "https://registry.example.org", "username": "lab", "password": "pw\"1"}
