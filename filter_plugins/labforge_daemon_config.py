@@ -13,6 +13,7 @@ if _PLUGIN_DIR not in sys.path:
     sys.path.append(_PLUGIN_DIR)
 
 from labforge_filters.daemon_config import (  # noqa: E402
+    docker_daemon_blame,
     docker_daemon_flag_clashes,
     docker_daemon_merge,
     docker_daemon_reconcile,
@@ -23,11 +24,11 @@ DOCUMENTATION = r"""
 name: docker_daemon_merge
 short_description: >-
   Build Docker's daemon.json from layers, over the host's own file, and find flag clashes
-  (docker_daemon_merge, docker_daemon_reconcile, docker_daemon_flag_clashes)
+  (docker_daemon_merge, docker_daemon_reconcile, docker_daemon_flag_clashes, docker_daemon_blame)
 version_added: 0.1.0
 author: labforge maintainers
 description:
-  - This file holds three filters.
+  - This file holds four filters.
   - >-
     C(docker_daemon_merge) deep-merges daemon.json settings: the input first, then each layer given as
     an argument, later layers winning.
@@ -78,6 +79,13 @@ description:
   - >-
     Flag values, the program path and systemd prefixes are skipped; a flag counts as set even with a
     value of C(false), as dockerd sees it.
+  - >-
+    C(docker_daemon_blame) names the variables behind a change of daemon.json, for the message of a
+    change dockerd refused: the input is the file's settings before, the first argument after, the
+    second a mapping of variable names to their settings in merge order. It returns one
+    C(variable (key)) per top-level key that changed, sorted by key; a changed scalar is blamed on the
+    last variable that sets it, a changed mapping or list on every variable that sets it, a key that no
+    variable sets any more is reported as removed.
 options:
   _input:
     description:
@@ -89,12 +97,16 @@ options:
     description:
       - Positional arguments of C(docker_daemon_merge), any number of mappings merged over the input in order.
       - For C(docker_daemon_reconcile) the arguments after I(previous).
+      - For C(docker_daemon_blame) the second argument, variable names mapped to their settings in merge order.
     type: list
     elements: dict
   previous:
     description:
       - First positional argument of C(docker_daemon_reconcile), what labforge wanted the last time it
         wrote daemon.json, a mapping (empty when it never did).
+    type: dict
+  after:
+    description: First positional argument of C(docker_daemon_blame), the settings after the change.
     type: dict
   flags:
     description:
@@ -138,6 +150,11 @@ EXAMPLES = r"""
       {{ __docker_daemon_json | docker_daemon_flag_clashes(
            '/usr/sbin/dockerd -H fd:// --containerd=/run/containerd/containerd.sock') }}
   # with {"hosts": ["unix:///run/docker.sock"], "containerd": "/x"} => ["containerd", "hosts"]
+
+- name: Name the variables behind a change dockerd refused
+  ansible.builtin.debug:
+    msg: "{{ old_settings | docker_daemon_blame(new_settings, {'docker_engine_data_root': {'data-root': '/srv/d'}}) }}"
+  # with old {} and new {"data-root": "/srv/d"} => ["docker_engine_data_root (data-root)"]
 """
 
 RETURN = r"""
@@ -146,6 +163,7 @@ _value:
     - C(docker_daemon_merge) returns the merged daemon.json settings, a new dictionary.
     - C(docker_daemon_reconcile) returns the daemon.json settings to write over the host's file, a new dictionary.
     - C(docker_daemon_flag_clashes) returns the clashing daemon.json keys, sorted; empty when there is none.
+    - C(docker_daemon_blame) returns a list of strings, C(variable (key)); empty when nothing changed.
   type: raw
 """
 
@@ -157,5 +175,6 @@ class FilterModule:
                 "docker_daemon_merge": docker_daemon_merge,
                 "docker_daemon_reconcile": docker_daemon_reconcile,
                 "docker_daemon_flag_clashes": docker_daemon_flag_clashes,
+                "docker_daemon_blame": docker_daemon_blame,
             }
         )

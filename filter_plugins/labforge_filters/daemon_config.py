@@ -203,6 +203,38 @@ def docker_daemon_reconcile(existing: object, previous: object, *layers: object)
     return _merge_layers(base, layers, _reconcile_position)
 
 
+# ----------------------------------------------------------------------------- blame
+
+
+def docker_daemon_blame(before: object, after: object, layers: object) -> list[str]:
+    """The variables behind a change of daemon.json, one ``variable (key)`` per changed key.
+
+    ``before`` and ``after`` are the file's settings before and after the change, ``layers``
+    maps each variable's name to its settings, in merge order. A changed scalar is blamed on
+    the last layer that sets it, a changed mapping or list on every layer that sets it (their
+    parts are merged); a key that went because no layer sets it any more on the role's record.
+    """
+    if not isinstance(before, Mapping) or not isinstance(after, Mapping):
+        raise LabforgeFilterError(
+            f"before and after must be mappings (daemon.json settings), got {got(before)} and {got(after)}"
+        )
+    if not isinstance(layers, Mapping):
+        raise LabforgeFilterError(f"layers must map variable names to daemon.json settings, got {got(layers)}")
+    blamed: list[str] = []
+    for key in sorted(set(before) | set(after)):
+        if key in before and key in after and _same(before[key], after[key]):
+            continue
+        setters = [name for name, layer in layers.items() if isinstance(layer, Mapping) and key in layer]
+        value = after.get(key)
+        if not setters:
+            blamed.append(f"{key} (removed: no variable sets it any more)")
+        elif value is None or isinstance(value, Mapping) or _is_list(value):
+            blamed.extend(f"{name} ({key})" for name in setters)
+        else:
+            blamed.append(f"{setters[-1]} ({key})")
+    return blamed
+
+
 # ----------------------------------------------------------------------------- flags
 
 
