@@ -61,6 +61,13 @@ options:
   previous_hashes:
     description: Positional argument of C(jupyter_instances_check), the password hash each instance has on the host now (name to hash).
     type: dict
+  host:
+    description: >-
+      Positional argument of C(jupyter_instances_check), what the host offers (C(cpus), C(memory) in bytes,
+      C(gpus)) and what each volume path is (C(paths), path to C(directory), C(file) or C(missing)); an
+      instance that asks for more CPUs, memory or GPUs than that, or whose volume path is a file, fails.
+      Left out (the preflight, on the controller) these checks wait for the role's host read.
+    type: dict
 """
 
 EXAMPLES = r"""

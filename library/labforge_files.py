@@ -34,6 +34,10 @@ notes:
   - I(owner) and I(group) are names or numeric IDs; I(mode) is an octal string such as C("0644").
   - A file entry may have I(validate), a command with C(%s) that must accept the new file (written
     to a temporary path beside the destination) before it replaces the old one, as in M(ansible.builtin.copy).
+  - A file entry with I(keep_previous) true keeps the version that a new content replaces as
+    C(PATH.labforge-previous), with its owner and mode (a second link to it, made before the
+    rename), so that a role can roll back a change that fails after it was applied. Each change
+    replaces the kept version.
 """
 
 RETURN = r"""
@@ -45,6 +49,10 @@ changed_keys:
   description: The keys of the entries that changed, each once, in order.
   type: list
   returned: always
+previous_paths:
+  description: The replaced versions kept (entries with I(keep_previous)), each C(PATH.labforge-previous).
+  type: list
+  returned: always
 """
 
 import grp  # noqa: E402
@@ -54,6 +62,8 @@ import stat  # noqa: E402
 import tempfile  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
+
+PREVIOUS = ".labforge-previous"
 
 ENTRY = {
     "path": {"type": "path", "required": True},
@@ -146,7 +156,8 @@ def plan_file(entry: dict, secret: bool) -> tuple[bool, dict | None]:
     return True, {"before": old.decode("utf-8", errors="replace"), "after": entry["content"]}
 
 
-def apply_file(entry: dict, validate=None) -> None:
+def apply_file(entry: dict, validate=None, keep_previous: bool = False) -> bool:
+    """Write the file; True when a replaced version was kept beside it."""
     uid, gid, mode = attributes(entry)
     path, content = entry["path"], entry["content"].encode("utf-8")
     try:
@@ -157,7 +168,7 @@ def apply_file(entry: dict, validate=None) -> None:
     if same:
         os.chown(path, uid, gid)
         os.chmod(path, mode)
-        return
+        return False
     directory = os.path.dirname(path) or "."
     handle, temporary = tempfile.mkstemp(dir=directory, prefix=".labforge_files.")
     try:
@@ -170,7 +181,13 @@ def apply_file(entry: dict, validate=None) -> None:
         handle = -1
         if validate is not None:
             validate(temporary)
+        kept = keep_previous and os.path.isfile(path)
+        if kept:
+            if os.path.lexists(path + PREVIOUS):
+                os.unlink(path + PREVIOUS)
+            os.link(path, path + PREVIOUS)
         os.replace(temporary, path)
+        return kept
     except BaseException:
         if handle >= 0:
             os.close(handle)
@@ -195,8 +212,9 @@ def validator(module: AnsibleModule, command: str | None):
 
 
 def main() -> None:
-    file_entry = {**ENTRY, "content": {"type": "str", "required": True}, "validate": {"type": "str"}}
-    secret_entry = {**ENTRY, "content": {"type": "str", "required": True, "no_log": True}}
+    keep = {"keep_previous": {"type": "bool", "default": False}}
+    file_entry = {**ENTRY, **keep, "content": {"type": "str", "required": True}, "validate": {"type": "str"}}
+    secret_entry = {**ENTRY, **keep, "content": {"type": "str", "required": True, "no_log": True}}
     module = AnsibleModule(
         argument_spec={
             "directories": {"type": "list", "elements": "dict", "default": [], "options": ENTRY},
@@ -212,6 +230,7 @@ def main() -> None:
     )
     changed_paths: list[str] = []
     changed_keys: list[str] = []
+    previous_paths: list[str] = []
     diffs: list[dict] = []
     for kind, entry, secret in entries:
         try:
@@ -222,8 +241,9 @@ def main() -> None:
             else:
                 # In check mode a file in a directory that does not exist yet is simply new.
                 changed, diff = plan_file(entry, secret)
-                if changed and not module.check_mode:
-                    apply_file(entry, validator(module, entry.get("validate")))
+                if changed and not module.check_mode and apply_file(
+                        entry, validator(module, entry.get("validate")), entry.get("keep_previous", False)):
+                    previous_paths.append(entry["path"] + PREVIOUS)
         except (EntryError, OSError) as error:
             module.fail_json(msg=f"{entry['path']}: {error}", changed_paths=changed_paths)
         if changed:
@@ -232,7 +252,8 @@ def main() -> None:
                 changed_keys.append(entry["key"])
             if diff is not None:
                 diffs.append({"before_header": entry["path"], "after_header": entry["path"], **diff})
-    result = {"changed": bool(changed_paths), "changed_paths": changed_paths, "changed_keys": changed_keys}
+    result = {"changed": bool(changed_paths), "changed_paths": changed_paths, "changed_keys": changed_keys,
+              "previous_paths": previous_paths}
     if module._diff:
         result["diff"] = diffs
     module.exit_json(**result)

@@ -7,6 +7,12 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 _MAX_SHOWN = 120
+# Keys whose values are never shown: in a mapping echoed by an error, each becomes MASK.
+SECRET_KEYS = frozenset({
+    "token", "password", "password_hash", "hashed_password", "secret", "secrets", "passphrase",
+    "private_key", "key", "api_key", "auth", "credentials", "cookie_secret", "bind_password",
+})
+MASK = "<hidden>"
 
 
 class LabforgeFilterError(ValueError):
@@ -44,16 +50,27 @@ def a_kind(value: object) -> str:
     return f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
 
 
+def masked(value: object) -> object:
+    """``value`` with the values of secret-bearing keys (:data:`SECRET_KEYS`) replaced by
+    :data:`MASK`, in mappings at any depth."""
+    if isinstance(value, Mapping):
+        return {k: MASK if str(k).lower() in SECRET_KEYS else masked(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [masked(item) for item in value]
+    return value
+
+
 def show(value: object) -> str:
-    """``repr`` of a value for an error message, shortened, with its kind when not obvious."""
+    """``repr`` of a value for an error message, shortened, with its kind when not obvious.
+    Secret-bearing keys of a mapping show as :data:`MASK`."""
     if value is None:
         return "null"
     if isinstance(value, str):
         text = repr(str(value))
     elif isinstance(value, Mapping):
-        text = repr(dict(value))
+        text = repr(masked(value))
     elif isinstance(value, (list, tuple)):
-        text = repr(list(value))
+        text = repr(masked(list(value)))
     else:
         text = repr(value)
     if len(text) > _MAX_SHOWN:

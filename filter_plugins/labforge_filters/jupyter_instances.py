@@ -52,6 +52,8 @@ def _name(index: int, item: object) -> str:
     if not isinstance(item, Mapping):
         raise _fail(str(index), f"each instance must be a mapping with at least a name, got {got(item)}")
     name = item.get("name")
+    if name is None:
+        raise _fail(str(index), "name is required: 1-63 characters of a-z, 0-9, '_', '.', '-'")
     if not isinstance(name, str) or not NAME.fullmatch(name):
         raise _fail(
             str(index),
@@ -226,6 +228,7 @@ def jupyter_instances_check(
     previous_ports: object = None,
     busy_ports: object = None,
     previous_hashes: object = None,
+    host: object = None,
 ) -> list[dict[str, Any]]:
     """The instances, checked and completed.
 
@@ -233,7 +236,10 @@ def jupyter_instances_check(
     port_range ([start, end]). ``previous_ports`` is the plan of the last run,
     ``busy_ports`` lists listeners of other programs ({port, process}), and
     ``previous_hashes`` the password hash each instance has now (kept when the password
-    still matches, so re-runs change nothing).
+    still matches, so re-runs change nothing). ``host``, when the host was read, holds what it
+    offers - ``cpus``, ``memory`` (bytes), ``gpus`` (a count) - and ``paths``, each volume
+    path's kind (``directory``, ``file`` or ``missing``): an instance must fit the host, and
+    its volume path must not be a file.
     """
     if not isinstance(instances, list):
         raise LabforgeFilterError(f"{VARIABLE} must be a list of instances, got {got(instances)}")
@@ -290,8 +296,32 @@ def jupyter_instances_check(
         )
         instance["url"] = _local_url(instance["bind_address"], port, instance["base_url"])
         instance["publish"] = _publish(instance["bind_address"], port)
+        if isinstance(host, Mapping):
+            _fits(instance, host, merged)
         result.append(instance)
     return result
+
+
+def _fits(instance: Mapping[str, Any], host: Mapping[str, Any], given: Mapping[str, Any]) -> None:
+    """Fail when the instance asks for more than the host has, or its volume path is a file."""
+    name = instance["name"]
+    cpus, memory, gpus = host.get("cpus"), host.get("memory"), host.get("gpus")
+    if isinstance(cpus, int) and cpus > 0 and float(instance["cpus"]) > cpus:
+        raise _fail(name, f"cpus {instance['cpus']} is more than the {cpus} CPU(s) of this host; "
+                          f"Docker accepts 0.01 to {cpus}")
+    if isinstance(memory, int) and memory > 0 and instance["memory"] > memory:
+        raise _fail(name, f"memory {show(given.get('memory'))} is more than this host's {memory // 2**20} MiB")
+    if instance.get("gpus") and instance["state"] == "present" and isinstance(gpus, int):
+        wanted = instance["gpus"]
+        ids = wanted.split("=", 1)[1].split(",") if wanted.startswith("device=") else []
+        count = len(ids) if ids else (1 if wanted == "all" else int(wanted))
+        if gpus == 0 or count > gpus or any(i.isdigit() and int(i) >= gpus for i in ids):
+            raise _fail(name, f"gpus {wanted!r} asks for GPU(s) this host does not have (it has {gpus}); "
+                              "a stopped instance may name GPUs a host will get")
+    volume = instance["volume"]
+    kind = (host.get("paths") or {}).get(volume["source"]) if volume["type"] == "path" else None
+    if kind == "file":
+        raise _fail(name, f"volume {volume['source']} is a file on this host; it must be a directory or not exist yet")
 
 
 class FilterModule:

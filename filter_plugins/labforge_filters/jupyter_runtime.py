@@ -158,7 +158,7 @@ def jupyter_host_queries(instances: object, default_image: object) -> dict[str, 
     instances with a password and the token files. Entries too malformed to name anything are
     skipped, for jupyter_instances_check to report."""
     queries: dict[str, list[str]] = {"images": [], "volumes": [], "units": [], "password_instances": [],
-                                     "token_files": []}
+                                     "token_files": [], "paths": []}
 
     def add(kind: str, value: str) -> None:
         if value not in queries[kind]:
@@ -180,6 +180,8 @@ def jupyter_host_queries(instances: object, default_image: object) -> dict[str, 
             add("images", image)
         if isinstance(volume, str) and volume and not volume.startswith("/"):
             add("volumes", volume)
+        elif isinstance(volume, str) and volume.startswith("/"):
+            add("paths", volume)
     return queries
 
 
@@ -254,30 +256,32 @@ def jupyter_instance_files(
             storage = mount["source"] if mount["type"] == "path" else mountpoints.get(mount["source"])
             if storage:
                 out["directories"].append({"path": storage, "owner": str(uid), "group": str(gid), "mode": "2775"})
+        # Each replaced version is kept, for the rollback of a start that fails (tasks/rollback.yml).
         out["files"] += [
             {"path": f"{where}/instance.env", "content": unit_env, "owner": "root", "group": "root",
-             "mode": "0644", "key": name},
+             "mode": "0644", "key": name, "keep_previous": True},
             {"path": f"{where}/container.env", "content": container_env, "owner": "root", "group": "root",
-             "mode": "0644", "key": name},
+             "mode": "0644", "key": name, "keep_previous": True},
         ]
         server_config = json.dumps(jupyter_server_config(instance, tokens), indent=2, sort_keys=True) + "\n"
         out["secret_files"].append({"path": f"{where}/jupyter_server_config.json", "content": server_config,
-                                    "owner": "root", "group": str(gid), "mode": "0640", "key": name})
+                                    "owner": "root", "group": str(gid), "mode": "0640", "key": name,
+                                    "keep_previous": True})
     return out
 
 
 def jupyter_ready_checks(instances: object, tokens: object) -> list[dict[str, str]]:
     """What the jupyter_ready module asks each instance: its /api/status with its token, or /api
-    for an instance with a password (it answers that without logging in)."""
+    for an instance with a password (it answers that without logging in), and which unit to watch."""
     if not isinstance(instances, list) or not isinstance(tokens, Mapping):
         raise LabforgeFilterError("expected the checked instances and the tokens mapping")
     checks = []
     for instance in instances:
+        check = {"name": instance["name"], "unit": instance["unit"]}
         if instance["auth"] == "password":
-            checks.append({"name": instance["name"], "url": f"{instance['url']}api"})
+            checks.append({**check, "url": f"{instance['url']}api"})
         else:
-            checks.append({"name": instance["name"], "url": f"{instance['url']}api/status",
-                           "token": tokens[instance["name"]]})
+            checks.append({**check, "url": f"{instance['url']}api/status", "token": tokens[instance["name"]]})
     return checks
 
 

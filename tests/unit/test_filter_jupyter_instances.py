@@ -140,3 +140,47 @@ def test_ss_listeners_reads_ports_and_programs():
         "garbage\n"
     )
     assert ss_listeners(text) == [{"port": 8888, "process": "nginx"}, {"port": 22, "process": "another program"}]
+
+
+def test_a_mapping_given_for_the_list_is_shown_without_its_secrets():
+    with pytest.raises(LabforgeFilterError) as error:
+        check({"name": "alice", "token": "secret-token-0123456789", "password": "pa55word-x"})
+    assert "must be a list of instances" in str(error.value) and "'name': 'alice'" in str(error.value)
+    assert "secret-token-0123456789" not in str(error.value) and "pa55word-x" not in str(error.value)
+
+
+def test_a_missing_name_is_reported_as_required():
+    with pytest.raises(LabforgeFilterError, match=r"jupyter_instances\[0\]: name is required"):
+        check([{"token": TOKEN}])
+
+
+HOST = {"cpus": 2, "memory": 4 * 2**30, "gpus": 0, "paths": {"/srv/file": "file", "/srv/dir": "directory"}}
+
+
+@pytest.mark.parametrize(
+    ("instance", "message"),
+    [
+        ({"cpus": 999}, "jupyter_instances[a]: cpus 999 is more than the 2 CPU(s) of this host; Docker accepts 0.01 to 2"),
+        ({"memory": "5g"}, "jupyter_instances[a]: memory '5g' is more than this host's 4096 MiB"),
+        ({"gpus": "all"}, "jupyter_instances[a]: gpus 'all' asks for GPU(s) this host does not have (it has 0)"),
+        ({"gpus": 1}, "asks for GPU(s) this host does not have"),
+        ({"volume": "/srv/file"}, "jupyter_instances[a]: volume /srv/file is a file on this host"),
+    ],
+    ids=["cpus", "memory", "gpus-all", "gpus-count", "volume-is-a-file"],
+)
+def test_an_instance_must_fit_the_host(instance, message):
+    with pytest.raises(LabforgeFilterError) as error:
+        check([{"name": "a", "token": TOKEN, **instance}], host=HOST)
+    assert message in str(error.value)
+
+
+def test_what_fits_the_host_passes():
+    ok = [{"name": "a", "token": TOKEN, "cpus": 2, "memory": "4g", "volume": "/srv/dir"},
+          {"name": "b", "token": TOKEN, "volume": "/srv/new"},
+          {"name": "s", "token": TOKEN, "gpus": "device=0,1", "state": "stopped"}]
+    assert len(check(ok, host=HOST)) == 3
+    with_gpus = {**HOST, "gpus": 2}
+    assert check([{"name": "g", "token": TOKEN, "gpus": "device=0,1"}], host=with_gpus)[0]["gpus"] == "device=0,1"
+    with pytest.raises(LabforgeFilterError, match="does not have"):
+        check([{"name": "g", "token": TOKEN, "gpus": "device=1,2"}], host=with_gpus)
+    assert len(check([{"name": "a", "token": TOKEN, "cpus": 999}])) == 1  # the preflight knows no host

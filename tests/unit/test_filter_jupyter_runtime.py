@@ -133,6 +133,7 @@ def test_host_queries_come_from_the_instances_as_given_skipping_what_is_malforme
                   "labforge-jupyter@d.service", "labforge-jupyter@e.service"],
         "password_instances": ["b-2"],
         "token_files": ["/t"],
+        "paths": ["/srv/b"],
     }
     assert jupyter_host_queries("not a list", "default:1")["images"] == []
 
@@ -164,7 +165,8 @@ def test_instance_files_hold_settings_environment_and_a_secret_server_config():
     assert container_env["content"] == "# managed\nA=1\nB=2\n"
     (secret,) = layout["secret_files"]
     assert secret == {"path": "/etc/lab/a/jupyter_server_config.json", "owner": "root", "group": "100",
-                      "mode": "0640", "key": "a", "content": secret["content"]}
+                      "mode": "0640", "key": "a", "content": secret["content"], "keep_previous": True}
+    assert unit_env["keep_previous"] and container_env["keep_previous"]  # for a rollback
     assert json.loads(secret["content"])["IdentityProvider"] == {"token": TOKEN}
     assert TOKEN not in unit_env["content"] + container_env["content"]
 
@@ -244,9 +246,10 @@ def test_ready_checks_ask_status_with_the_token_or_api_for_a_password():
     checked = instances()
     tokens = jupyter_instance_tokens(checked, [slurped("file", "from-file-token-123")])
     checks = jupyter_ready_checks(checked, tokens)
-    assert checks[0] == {"name": "tok", "url": "http://127.0.0.1:8890/tok/api/status", "token": TOKEN}
+    assert checks[0] == {"name": "tok", "url": "http://127.0.0.1:8890/tok/api/status", "token": TOKEN,
+                         "unit": "labforge-jupyter@tok.service"}
     assert checks[1]["token"] == "from-file-token-123"
-    assert checks[2] == {"name": "pw", "url": f"{checked[2]['url']}api"}
+    assert checks[2] == {"name": "pw", "url": f"{checked[2]['url']}api", "unit": "labforge-jupyter@pw.service"}
     with pytest.raises(LabforgeFilterError, match="tokens mapping"):
         jupyter_ready_checks(checked, None)
 

@@ -1,6 +1,7 @@
 """The jupyter role's jupyter_host_info module: what the role reads from a host, in one round trip."""
 
 import json
+import os
 
 import pytest
 
@@ -16,13 +17,19 @@ def test_reads_the_record_password_hashes_and_token_files(tmp_path):
     result = run("jupyter", "jupyter_host_info", tmp_path, docker=str(tmp_path / "no-docker"),
                  state_file=str(tmp_path / "state.json"), config_dir=str(tmp_path),
                  password_instances=["bob", "new"], token_files=[str(tmp_path / "token"), str(tmp_path / "none")],
-                 images=["x:1"])
+                 images=["x:1"], paths=[str(tmp_path / "bob"), str(tmp_path / "token"), str(tmp_path / "none")])
     assert not result["changed"] and result["docker"] is False
     assert result["previous"] == {"ports": {"a": 8888}}
     assert result["password_hashes"] == {"bob": "argon2:xyz"}
     assert result["token_files"] == {str(tmp_path / "token"): True, str(tmp_path / "none"): False}
     assert result["images"] == []  # no Docker CLI: nothing inspected
     assert isinstance(result["listeners"], str)
+    assert result["paths"] == {str(tmp_path / "bob"): "directory", str(tmp_path / "token"): "file",
+                               str(tmp_path / "none"): "missing"}
+    resources = result["resources"]
+    assert resources["cpus"] == len(os.sched_getaffinity(0)) and resources["memory"] > 2**20
+    assert resources["gpus"] == len(os.listdir("/proc/driver/nvidia/gpus")) if os.path.isdir(
+        "/proc/driver/nvidia/gpus") else resources["gpus"] == 0
 
 
 def test_no_record_reads_as_empty_and_a_corrupt_one_fails_naming_the_file(tmp_path):

@@ -110,3 +110,29 @@ def test_validate_keeps_the_old_file_when_the_new_one_is_refused(tmp_path):
     no_placeholder = spec(tmp_path, content="A=3\n")
     no_placeholder["files"][0]["validate"] = "true"
     assert "validate must contain %s" in run("labforge_files", tmp_path, **no_placeholder)["msg"]
+
+
+def test_keep_previous_keeps_each_replaced_version_with_its_owner_and_mode(tmp_path):
+    where = tmp_path / "etc" / "inst"
+    def keeping(entries):
+        for entry in entries["files"][:1] + entries["secret_files"]:
+            entry["keep_previous"] = True
+        return entries
+
+    first = run("labforge_files", tmp_path, **keeping(spec(tmp_path)))
+    assert first["previous_paths"] == []  # nothing was replaced
+    changed = spec(tmp_path, content="A=2\n", secret="token-new-abcdefghijkl\n")
+    changed["files"][1]["content"] = "[Unit]\nDescription=x\n"  # changed, but not kept
+    second = run("labforge_files", tmp_path, **keeping(changed))
+    assert second["previous_paths"] == [str(where / "instance.env.labforge-previous"),
+                                        str(where / "server.json.labforge-previous")]
+    assert (where / "instance.env.labforge-previous").read_text() == "A=1\n"
+    assert (where / "server.json.labforge-previous").read_text() == "token-abcdefghijkl\n"
+    assert mode_of(where / "server.json.labforge-previous") == 0o600
+    assert "token-abcdefghijkl" not in str(second)
+    assert not (tmp_path / "unit.service.labforge-previous").exists()
+    run("labforge_files", tmp_path, **keeping(spec(tmp_path, content="A=3\n")))
+    assert (where / "instance.env.labforge-previous").read_text() == "A=2\n"
+    # Without the option nothing is kept.
+    run("labforge_files", tmp_path, **spec(tmp_path, content="A=4\n"))
+    assert (where / "instance.env.labforge-previous").read_text() == "A=2\n"

@@ -138,8 +138,13 @@ def test_ports_are_reachable_on_the_bind_address_only(host, client):
         (with_alice(image="Not A/Valid:ref"), "jupyter_instances[alice]: image:"),
         (with_alice(memory="12XB"), "jupyter_instances[alice]: memory:"),
         (with_alice(token=None), "jupyter_instances[alice]: no way to authenticate"),
+        (with_alice(cpus=999), "jupyter_instances[alice]: cpus 999 is more than the"),
+        (with_alice(memory="4000g"), "jupyter_instances[alice]: memory '4000g' is more than this host's"),
+        (with_alice(gpus="all"), "jupyter_instances[alice]: gpus 'all' asks for GPU(s) this host does not have"),
+        (with_alice(volume="/etc/hostname"), "jupyter_instances[alice]: volume /etc/hostname is a file"),
     ],
-    ids=["port-clash", "bad-image", "bad-memory", "no-auth"],
+    ids=["port-clash", "bad-image", "bad-memory", "no-auth", "cpus-above-the-host", "memory-above-the-host",
+         "gpus-on-a-host-without", "volume-is-a-file"],
 )
 def test_bad_input_fails_before_any_change(host, instances, message):
     before = (container(host, "alice")["State"]["StartedAt"], host.file("/etc/labforge/jupyter/state.json").sha256sum)
@@ -149,6 +154,29 @@ def test_bad_input_fails_before_any_change(host, instances, message):
     assert result.recap(host_name(host))["changed"] == 0
     after = (container(host, "alice")["State"]["StartedAt"], host.file("/etc/labforge/jupyter/state.json").sha256sum)
     assert after == before
+
+
+def test_new_settings_that_do_not_start_are_rolled_back(host, client):
+    """An image that is no Jupyter server: its container prints a line and exits. The run gives
+    the instance its previous settings back, says why with the container's own words, and fails."""
+    settings = {f: host.file(f"/etc/labforge/jupyter/alice/{f}").sha256sum
+                for f in ("instance.env", "container.env", "jupyter_server_config.json")}
+    assert client("put-notebook", URLS["alice"], "before-rollback.ipynb", "kept", token=ALICE_TOKEN) == ["201"]
+    hello = "{{ labforge_test_registry }}/labforge/hello:1"
+    began = time.monotonic()
+    result = run_playbook("converge.yml", {"jupyter_instances": with_alice(image=hello)}, "--tags", "jupyter")
+    assert result.returncode != 0
+    assert time.monotonic() - began < 120  # given up when systemd restarted it, not after jupyter_ready_timeout
+    assert "Jupyter instance alice did not answer" in result.output, result.output[-3000:]
+    assert "Its previous settings are back and it answers again" in result.output
+    assert "hello from the labforge rig" in result.output  # the container's own output, from the journal
+    assert {f: host.file(f"/etc/labforge/jupyter/alice/{f}").sha256sum for f in settings} == settings
+    assert client("wait", URLS["alice"], "60", token=ALICE_TOKEN) == ["200"]
+    status, *body = client("get", URLS["alice"], "api/contents/before-rollback.ipynb", token=ALICE_TOKEN)
+    assert status == "200" and "kept" in "".join(body)
+    assert host.service(UNITS["alice"]).is_running
+    rerun = run_playbook("converge.yml", {"jupyter_instances": INSTANCES}, "--tags", "jupyter")
+    assert rerun.returncode == 0 and rerun.recap(host_name(host))["changed"] == 0, rerun.output[-3000:]
 
 
 def test_absent_instance_is_removed_and_its_data_kept(host):
@@ -165,8 +193,13 @@ def test_absent_instance_is_removed_and_its_data_kept(host):
 def test_absent_instance_with_purge_data_loses_its_volume_and_only_that(host):
     instances = copy.deepcopy(INSTANCES)
     instances[2].update(state="absent", purge_data=True)
+    checked = run_playbook("converge.yml", {"jupyter_instances": instances}, "--tags", "jupyter", "--check")
+    assert checked.returncode == 0, checked.output[-3000:]
+    assert "jupyter: would delete the data of carol-lab (purge_data: true): jupyter-carol-lab" in checked.output
+    assert host.run("docker volume inspect jupyter-carol-lab").rc == 0
     result = run_playbook("converge.yml", {"jupyter_instances": instances}, "--tags", "jupyter")
     assert result.returncode == 0, result.output[-3000:]
+    assert "jupyter: deleting the data of carol-lab (purge_data: true): jupyter-carol-lab" in result.output
     assert host.run("docker volume inspect jupyter-carol-lab").rc != 0
     assert host.run("docker volume inspect jupyter-alice").rc == 0
     assert host.service(UNITS["alice"]).is_running

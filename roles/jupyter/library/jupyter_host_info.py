@@ -10,7 +10,8 @@ description:
   - Reads whether the Docker CLI is installed, the role's record of its previous run, the
     password hashes in the server configs of password instances, the TCP ports other
     programs listen on, which token files exist, the local images and volumes among the named
-    ones, and the state of the named systemd units.
+    ones, the state of the named systemd units, what the named paths are, and the host's
+    CPUs, memory and GPUs.
   - Only reads; it never changes the host, so it runs the same in check mode.
   - One module instead of a stat, two slurps, C(ss), a stat loop, an image and a volume inspection
     and a look at the units saves that many module round trips on every run of the role.
@@ -52,6 +53,11 @@ options:
     type: list
     elements: str
     default: []
+  paths:
+    description: Host paths to report as a directory, a file (anything else) or missing.
+    type: list
+    elements: path
+    default: []
 """
 
 RETURN = r"""
@@ -88,6 +94,16 @@ units:
   type: dict
   returned: always
   sample: {"labforge-jupyter@alice.service": {"active": "active", "enabled": "enabled"}}
+paths:
+  description: Each named path and what it is, C(directory), C(file) or C(missing).
+  type: dict
+  returned: always
+resources:
+  description: What the host offers containers - C(cpus) (those the module may run on, as Docker counts them),
+    C(memory) (bytes, MemTotal) and C(gpus) (NVIDIA GPUs the driver lists).
+  type: dict
+  returned: always
+  sample: {"cpus": 2, "memory": 25165824000, "gpus": 0}
 """
 
 import json  # noqa: E402
@@ -133,6 +149,28 @@ def unit_states(output: str) -> list[dict[str, str]]:
     return states
 
 
+def path_kind(path: str) -> str:
+    if os.path.isdir(path):
+        return "directory"
+    return "file" if os.path.lexists(path) else "missing"
+
+
+def resources() -> dict[str, int]:
+    memory = 0
+    try:
+        with open("/proc/meminfo", encoding="utf-8") as handle:
+            for line in handle:
+                if line.startswith("MemTotal:"):
+                    memory = int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        gpus = len(os.listdir("/proc/driver/nvidia/gpus"))
+    except OSError:
+        gpus = 0
+    return {"cpus": len(os.sched_getaffinity(0)), "memory": memory, "gpus": gpus}
+
+
 def main() -> None:
     module = AnsibleModule(
         argument_spec={
@@ -144,6 +182,7 @@ def main() -> None:
             "images": {"type": "list", "elements": "str", "default": []},
             "volumes": {"type": "list", "elements": "str", "default": []},
             "units": {"type": "list", "elements": "str", "default": []},
+            "paths": {"type": "list", "elements": "path", "default": []},
         },
         supports_check_mode=True,
     )
@@ -193,6 +232,8 @@ def main() -> None:
         images=images,
         volumes=volumes,
         units=units,
+        paths={path: path_kind(path) for path in params["paths"]},
+        resources=resources(),
     )
 
 

@@ -14,7 +14,11 @@ description:
   - Only reads; in check mode it does nothing.
 options:
   instances:
-    description: The instances, each a mapping of C(name), C(url) and, for a token instance, C(token).
+    description:
+      - The instances, each a mapping of C(name), C(url) and, for a token instance, C(token).
+      - With C(unit), the instance's systemd unit is watched too - an instance whose unit systemd
+        restarts while it waits (its container would not start, or stopped) is given up at once
+        instead of at I(timeout).
     type: list
     elements: dict
     required: true
@@ -39,11 +43,22 @@ not_ready:
   returned: failure
 """
 
+import subprocess  # noqa: E402
 import time  # noqa: E402
 import urllib.error  # noqa: E402
 import urllib.request  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
+
+
+def restarts(unit: str) -> int | None:
+    """How often systemd restarted the unit on its own (NRestarts), None when unknown."""
+    try:
+        done = subprocess.run(["systemctl", "show", "--property", "NRestarts", "--value", unit],
+                              capture_output=True, text=True, timeout=10, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return int(done.stdout.strip()) if done.stdout.strip().isdigit() else None
 
 
 def ask(url: str, token: str | None, timeout: float = 2.0) -> tuple[bool, str]:
@@ -65,16 +80,26 @@ def wait(instances: list[dict], timeout: float, interval: float) -> tuple[dict[s
     pending = {i["name"]: i for i in instances}
     seconds: dict[str, float] = {}
     last: dict[str, str] = {}
+    baseline = {name: restarts(i["unit"]) for name, i in pending.items() if i.get("unit")}
+    given_up: dict[str, str] = {}
+    watched = began
     while pending:
         for name, instance in list(pending.items()):
             ok, last[name] = ask(instance["url"], instance.get("token"))
             if ok:
                 seconds[name] = round(time.monotonic() - began, 2)
                 del pending[name]
+        if time.monotonic() - watched >= 1:
+            watched = time.monotonic()
+            for name in [n for n in pending if baseline.get(n) is not None]:
+                now = restarts(pending[name]["unit"])
+                if now is not None and now > baseline[name]:
+                    given_up[name] = f"{last[name]}; systemd restarted {pending[name]['unit']}: it does not stay up"
+                    del pending[name]
         if not pending or time.monotonic() - began >= timeout:
             break
         time.sleep(interval)
-    return seconds, {name: last[name] for name in pending}
+    return seconds, {**given_up, **{name: last[name] for name in pending}}
 
 
 def main() -> None:
@@ -83,7 +108,8 @@ def main() -> None:
             "instances": {"type": "list", "elements": "dict", "required": True,
                           "options": {"name": {"type": "str", "required": True},
                                       "url": {"type": "str", "required": True},
-                                      "token": {"type": "str", "no_log": True}}},
+                                      "token": {"type": "str", "no_log": True},
+                                      "unit": {"type": "str"}}},
             "timeout": {"type": "int", "default": 180},
             "interval": {"type": "float", "default": 0.25},
         },
@@ -93,7 +119,7 @@ def main() -> None:
         module.exit_json(changed=False, seconds={})
     seconds, not_ready = wait(module.params["instances"], module.params["timeout"], module.params["interval"])
     if not_ready:
-        module.fail_json(msg=f"{', '.join(sorted(not_ready))} did not answer within {module.params['timeout']} s",
+        module.fail_json(msg=f"{', '.join(sorted(not_ready))} did not answer (waited at most {module.params['timeout']} s)",
                          not_ready=not_ready, seconds=seconds)
     module.exit_json(changed=False, seconds=seconds)
 
