@@ -497,3 +497,34 @@ def test_property_clashes_are_the_sorted_config_keys_set_by_long_flags(
     flags: object = " ".join(tokens) if as_string else tokens
     keys = {FLAG_TO_KEY.get(n, n) for n in names if n not in NOT_IN_DAEMON_JSON}
     assert docker_daemon_flag_clashes(config, flags) == sorted(keys & set(config))
+
+
+# --------------------------------------------------------------------------- blame
+
+
+def test_blame_names_the_variable_behind_each_changed_key() -> None:
+    from labforge_filters.daemon_config import docker_daemon_blame
+
+    layers = {
+        "docker_engine_daemon_defaults": {"log-opts": {"max-size": "10m"}, "icc": False, "data-root": "/a"},
+        "docker_engine_data_root": {"data-root": "/etc/hostname"},
+        "docker_engine_daemon_config": {"log-opts": {"max-file": "5"}},
+        "docker_engine_daemon_config_host": {"icc": None},
+    }
+    before = {"data-root": "/a", "icc": False, "log-opts": {"max-size": "10m"}, "debug": True, "old": 1}
+    after = {"data-root": "/etc/hostname", "log-opts": {"max-size": "10m", "max-file": "5"}, "debug": True}
+    assert docker_daemon_blame(before, after, layers) == [
+        "docker_engine_data_root (data-root)",  # a scalar: the last layer that sets it
+        "docker_engine_daemon_defaults (icc)",  # removed by a null: every layer that has the key
+        "docker_engine_daemon_config_host (icc)",
+        "docker_engine_daemon_defaults (log-opts)",  # a mapping: every layer that sets part of it
+        "docker_engine_daemon_config (log-opts)",
+        "old (removed: no variable sets it any more)",
+    ]
+    assert docker_daemon_blame(after, after, layers) == []
+    # true and 1 differ in JSON
+    assert docker_daemon_blame({"debug": 1}, {"debug": True}, {"x": {"debug": True}}) == ["x (debug)"]
+    with pytest.raises(LabforgeFilterError, match="before and after must be mappings"):
+        docker_daemon_blame([], {}, {})
+    with pytest.raises(LabforgeFilterError, match="layers must map variable names"):
+        docker_daemon_blame({}, {}, [])
