@@ -10,6 +10,7 @@ import base64
 import json
 import os
 import re
+import time
 
 import pytest
 from labforge_testlib import host_name, run_playbook
@@ -306,3 +307,75 @@ def test_a_malformed_daemon_json_fails_first_and_is_left_untouched(host, found, 
         assert (read_bytes(host, RECORD), backups(host), dockerd_pid(host)) == before
     finally:
         write_bytes(host, DAEMON_JSON, good)
+
+
+# --------------------------------------------------------------------------- nothing dockerd refuses is written
+
+
+def host_state(host) -> tuple:
+    return read_bytes(host, DAEMON_JSON), read_bytes(host, RECORD), dockerd_pid(host)
+
+
+@pytest.mark.parametrize(
+    ("extra_vars", "message"),
+    [
+        ({"docker_engine_registry_mirrors": ["not a url"]},
+         "docker_engine_registry_mirrors[0] is 'not a url', its scheme '' is not http or https; "
+         "accepted: an http:// or https:// URL"),
+        ({"docker_engine_data_root": "docker"},
+         "docker_engine_data_root is 'docker', a relative path (dockerd does not start with one); "
+         "accepted: an absolute path"),
+        ({"docker_engine_default_address_pools": [{"base": "10.213.0.0/16", "size": 24},
+                                                  {"base": "10.213.128.0/17", "size": 24}]},
+         "docker_engine_default_address_pools[1].base 10.213.128.0/17 overlaps pool [0] (10.213.0.0/16)"),
+        ({"docker_engine_daemon_config": {**GROUP_LAYER, "log-opts": {"max-file": "0"}}},
+         "docker_engine_daemon_config: log-opts.max-file is '0'; accepted: a positive integer as a string"),
+        ({"docker_engine_daemon_config_host": {**HOST_LAYER, "log-driver": "journald"}},
+         "docker_engine_daemon_config_host: log-opts.max-"),
+    ],
+    ids=["mirror-not-a-url", "relative-data-root", "overlapping-pools", "max-file-0", "journald-with-max-size"],
+)
+def test_a_value_dockerd_would_refuse_fails_before_anything_is_written(host, extra_vars, message):
+    before = host_state(host)
+    result = run_playbook("converge.yml", extra_vars)
+    assert result.returncode != 0, f"{extra_vars} was accepted"
+    assert message in result.output, result.output[-2000:]
+    assert result.recap(host_name(host))["changed"] == 0
+    # byte-identical daemon.json and record, the same dockerd process
+    assert host_state(host) == before
+
+
+def test_a_change_docker_does_not_come_back_from_is_rolled_back_in_time(host):
+    """dockerd 20.10 refuses to start with a data-root that is an existing regular file
+    ("canonical path points to a file"); the role's checks cannot know that the path is a file."""
+    assert converge(host)["changed"] == 0
+    host.check_output(f"docker run -d --name survivor {HELLO} /bin/busybox sleep 3600")
+    try:
+        survivor = host.check_output("docker inspect --format '{{.State.Pid}}' survivor")
+        before = (read_bytes(host, DAEMON_JSON), read_bytes(host, RECORD))
+        pid_before = dockerd_pid(host)
+
+        started = time.monotonic()
+        result = run_playbook("converge.yml", {"docker_engine_data_root": "/etc/hostname"})
+        took = time.monotonic() - started
+
+        assert result.returncode != 0, "a data-root dockerd refuses was left in place"
+        assert took < 120, f"the failed change took {took:.0f} s"
+        output = " ".join(result.output.split())
+        assert f"docker did not come back on {host_name(host)} after the change of {DAEMON_JSON}" in output, output[-3000:]
+        # dockerd's own reason, from the journal, and the variable behind it
+        assert "Unable to get the full path to root (/etc/hostname): canonical path points to a file" in output
+        assert "The change came from: docker_engine_data_root (data-root)." in output
+        assert "was put back as it was before this run; docker runs again with it." in output
+
+        assert (read_bytes(host, DAEMON_JSON), read_bytes(host, RECORD)) == before
+        assert host.service("docker").is_running
+        assert dockerd_pid(host) != pid_before
+        assert docker_info(host)["DockerRootDir"] == "/var/lib/docker/lab"
+        # live-restore: the container ran on through the failed start and the rollback
+        state = host.check_output("docker inspect --format '{{.State.Running}} {{.State.Pid}}' survivor")
+        assert state == f"true {survivor}"
+    finally:
+        host.run("docker rm -f survivor")
+    # the host is as converged: nothing left to do
+    assert converge(host)["changed"] == 0
