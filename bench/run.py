@@ -451,14 +451,17 @@ def measure_container_vs_vm(trials: int) -> dict[str, Any]:
 
 def reset_mirror(name: str, address: str) -> None:
     """Empty the mirror's cache, so each lab's first pull crosses from the upstream."""
-    fleet.exec_in(name, "sh", "-c", "systemctl stop docker-registry && rm -rf /var/lib/docker-registry/docker "
-                  "&& systemctl start docker-registry")
+    unit = f"labforge-registry-mirror@{MIRROR_PORT}"
+    # The role keeps each upstream's cache in a directory named after the upstream.
+    fleet.exec_in(name, "sh", "-c", f"systemctl stop {unit} && rm -rf /var/lib/docker-registry/*/docker "
+                  f"&& systemctl start {unit}")
     probe_ready.wait_ready(f"http://{address}:{MIRROR_PORT}/v2/", time.monotonic(), timeout=30)
 
 
 def mirror_served(name: str, since: float) -> int:
     """Blob bytes the mirror served to the lab hosts since ``since`` (its access lines are in the journal)."""
-    lines = fleet.exec_in(name, "journalctl", "-u", "docker-registry", "-o", "cat", "--since", f"@{int(since)}")
+    lines = fleet.exec_in(name, "journalctl", "-u", f"labforge-registry-mirror@{MIRROR_PORT}", "-o", "cat",
+                          "--since", f"@{int(since)}")
     return registry_log.served(lines.splitlines()).blob_bytes
 
 
