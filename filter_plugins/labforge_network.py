@@ -83,6 +83,11 @@ options:
       - Positional argument of C(libvirt_subnet_plan), the variable name used in error messages.
     type: str
     default: hypervisor_networks
+  names:
+    description:
+      - Optional argument of C(libvirt_subnet_plan), the variables that I(candidates), I(reserved) and
+        I(prefix) come from (keys C(candidates), C(reserved), C(prefix)), named in error messages.
+    type: dict
 """
 
 EXAMPLES = r"""

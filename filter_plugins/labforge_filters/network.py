@@ -158,16 +158,22 @@ def libvirt_subnet_plan(
     reserved: object = None,
     prefix: object = 24,
     variable: str = "hypervisor_networks",
+    names: object = None,
 ) -> dict[str, dict[str, Any]]:
-    """Name -> the network's item plus bridge, cidr, prefix, netmask, gateway, dhcp_start, dhcp_end and origin."""
+    """Name -> the network's item plus bridge, cidr, prefix, netmask, gateway, dhcp_start, dhcp_end and origin.
+    ``names`` maps ``candidates``, ``reserved`` and ``prefix`` to the variables they come from, for
+    the error messages."""
+    named = {"candidates": "candidates", "reserved": "reserved", "prefix": "prefix",
+             **(names if isinstance(names, Mapping) else {})}
     if not isinstance(networks, Sequence) or isinstance(networks, str):
         raise LabforgeFilterError(f"{variable} must be a list of networks, got {got(networks)}")
     if isinstance(prefix, bool) or not isinstance(prefix, int) or not MIN_PREFIX <= prefix <= MAX_PREFIX:
-        raise LabforgeFilterError(f"prefix must be an integer from {MIN_PREFIX} to {MAX_PREFIX}, got {got(prefix)}")
+        raise LabforgeFilterError(
+            f"{named['prefix']} must be an integer from {MIN_PREFIX} to {MAX_PREFIX}, got {got(prefix)}")
     route_use = _used_by_routes(routes)
     network_use = _used_by_networks(existing)
-    reserved_use = [(net, f"the reserved subnet {net}", "") for net in _nets(reserved, "reserved")]
-    pool = _nets(candidates, "candidates", strict=True)
+    reserved_use = [(net, f"the reserved subnet {net}", "") for net in _nets(reserved, named["reserved"])]
+    pool = _nets(candidates, named["candidates"], strict=True)
 
     # Normalise and check names first, so that every later message can name the network.
     items: list[tuple[str, str, str, Any, Mapping[str, Any]]] = []  # (where, name, bridge, subnet, item)

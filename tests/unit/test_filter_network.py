@@ -207,3 +207,16 @@ def test_default_candidates_run_from_100_to_111() -> None:
     assert [entry["cidr"] for entry in plan.values()] == [f"192.168.{third}.0/24" for third in range(100, 112)]
     with pytest.raises(LabforgeFilterError, match=r"candidates\[0\] '10\.0\.0\.1/16' has host bits set"):
         libvirt_subnet_plan([{"name": "a"}], candidates=["10.0.0.1/16"])
+
+
+def test_the_pools_variables_are_named_when_given():
+    from labforge_filters.network import libvirt_subnet_plan
+
+    names = {"candidates": "hypervisor_subnet_candidates", "reserved": "hypervisor_reserved_subnets",
+             "prefix": "hypervisor_subnet_prefix"}
+    with pytest.raises(LabforgeFilterError, match=r"^hypervisor_subnet_candidates\[0\] '300.0.0.0/22'"):
+        libvirt_subnet_plan([], None, None, ["300.0.0.0/22"], None, 24, "hypervisor_networks", names)
+    with pytest.raises(LabforgeFilterError, match=r"^hypervisor_reserved_subnets\[0\]"):
+        libvirt_subnet_plan([], None, None, ["10.0.0.0/16"], ["nope"], 24, "hypervisor_networks", names)
+    with pytest.raises(LabforgeFilterError, match=r"^hypervisor_subnet_prefix must be an integer"):
+        libvirt_subnet_plan([], None, None, ["10.0.0.0/16"], None, 99, "hypervisor_networks", names)
