@@ -138,11 +138,15 @@ def test_students_save_their_work(host, client):
     students_work_intact(host, client)
 
 
-def test_a_killed_container_is_replaced_by_systemd(host, client):
-    before = container(host, "alice")["Id"]
-    host.check_output("docker kill labforge-jupyter-alice")
+def a_killed_container_is_replaced(host, client, name):
+    before = container(host, name)["Id"]
+    host.check_output(f"docker kill labforge-jupyter-{name}")
     students_work_intact(host, client)
-    assert container(host, "alice")["Id"] != before
+    assert container(host, name)["Id"] != before
+
+
+def test_a_killed_container_is_replaced_by_systemd(host, client):
+    a_killed_container_is_replaced(host, client, "alice")
 
 
 def test_a_docker_restart_keeps_the_containers_and_their_kernels(host, client):
@@ -165,10 +169,7 @@ def test_a_docker_restart_keeps_the_containers_and_their_kernels(host, client):
 
 
 def test_after_a_docker_restart_the_unit_still_follows_its_container(host, client):
-    before = container(host, "bob")["Id"]
-    host.check_output("docker kill labforge-jupyter-bob")
-    students_work_intact(host, client)
-    assert container(host, "bob")["Id"] != before
+    a_killed_container_is_replaced(host, client, "bob")
 
 
 def test_the_unit_stops_starts_and_restarts_its_instance(host, client):
