@@ -125,6 +125,14 @@ def test_manifest_and_blob_come_through_the_mirror_and_are_stored(host, layer):
     assert host.file(STORAGE).user == "docker-registry"
 
 
+def test_check_mode_with_diff_on_the_converged_mirror_changes_nothing(host):
+    pids = host.check_output("systemctl show --property MainPID --value 'labforge-registry-mirror@*'")
+    result = run_playbook("converge.yml", None, "--check", "--diff")
+    assert result.returncode == 0, result.output[-3000:]
+    assert result.recap(host_name(host))["changed"] == 0, result.output[-3000:]
+    assert host.check_output("systemctl show --property MainPID --value 'labforge-registry-mirror@*'") == pids
+
+
 def test_cached_content_is_served_with_the_upstream_unreachable(host, layer):
     # REJECT with a reset, so the cache's open keep-alive connection to the upstream dies too.
     gateway, port = UPSTREAM.rsplit(":", 1)
