@@ -11,18 +11,22 @@ _PLUGIN_DIR = os.path.dirname(os.path.abspath(__file__))
 if _PLUGIN_DIR not in sys.path:
     sys.path.append(_PLUGIN_DIR)
 
-from labforge_filters.daemon_schema import docker_daemon_check, docker_daemon_check_merged  # noqa: E402
+from labforge_filters.daemon_schema import (  # noqa: E402
+    docker_daemon_check,
+    docker_daemon_check_layers,
+    docker_daemon_check_merged,
+)
 from labforge_filters.errors import ansible_filter_map  # noqa: E402
 
 DOCUMENTATION = r"""
 name: docker_daemon_check
 short_description: >-
   Check daemon.json settings for what dockerd would refuse before dockerd sees them
-  (docker_daemon_check, docker_daemon_check_merged)
+  (docker_daemon_check, docker_daemon_check_layers, docker_daemon_check_merged)
 version_added: 0.1.0
 author: labforge maintainers
 description:
-  - This file holds two filters.
+  - This file holds three filters.
   - >-
     C(docker_daemon_check) returns one layer of daemon.json settings unchanged when every top-level key is
     one dockerd knows, its value has the type dockerd expects, and the value means something dockerd takes.
@@ -44,6 +48,9 @@ description:
     value and what is accepted. Values that may be secrets (log options other than the sizes, the
     password of a URL) are never shown.
   - >-
+    C(docker_daemon_check_layers) runs C(docker_daemon_check) on each layer of a mapping of variable names to
+    settings, in one call: a task loop's failed item would print the whole layer, secrets included.
+  - >-
     C(docker_daemon_check_merged) checks the merged settings for what no single layer shows: pools that
     overlap across layers, labels giving one key two values, log options the final log driver does not
     take, a default runtime no layer defines. It blames the last variable that sets the key.
@@ -58,7 +65,7 @@ options:
     default: daemon.json
   extra_keys:
     description:
-      - Positional argument of C(docker_daemon_check) and C(docker_daemon_check_merged), keys accepted without
+      - Positional argument of C(docker_daemon_check), C(docker_daemon_check_layers) and C(docker_daemon_check_merged), keys accepted without
         a check (options newer than the filter's list).
     type: list
     elements: str
@@ -68,8 +75,9 @@ options:
       - >-
         Positional argument of C(docker_daemon_check), the daemon.json key the variable stands for on its own
         (C(registry-mirrors) for C(docker_engine_registry_mirrors)), so that messages point into the variable,
-        as in C(docker_engine_registry_mirrors[0]).
-    type: str
+        as in C(docker_engine_registry_mirrors[0]); of C(docker_daemon_check_layers), a mapping of variable
+        names to such keys.
+    type: raw
     default: ""
   layers:
     description: First positional argument of C(docker_daemon_check_merged), variable names mapped to their settings.
@@ -92,6 +100,13 @@ EXAMPLES = r"""
     msg: "{{ {'registry-mirrors': ['not a url']} | docker_daemon_check('docker_engine_registry_mirrors', [], 'registry-mirrors') }}"
   # fails: docker_engine_registry_mirrors[0] is 'not a url', its scheme '' is not http or https; accepted: ...
 
+- name: Check every layer in one task
+  ansible.builtin.assert:
+    that: >-
+      {'docker_engine_registry_mirrors': {'registry-mirrors': ['not a url']}}
+      | docker_daemon_check_layers([], {'docker_engine_registry_mirrors': 'registry-mirrors'}) is mapping
+  # fails: docker_engine_registry_mirrors[0] is 'not a url', ...
+
 - name: Check the merged settings
   ansible.builtin.debug:
     msg: "{{ merged | docker_daemon_check_merged({'docker_engine_daemon_config': {'log-driver': 'journald'}}) }}"
@@ -101,7 +116,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _value:
-  description: C(docker_daemon_check) and C(docker_daemon_check_merged) return the settings, unchanged, as a new dictionary.
+  description: >-
+    C(docker_daemon_check) and C(docker_daemon_check_merged) return the settings, C(docker_daemon_check_layers)
+    the layers, unchanged, as a new dictionary.
   type: dict
 """
 
@@ -109,5 +126,6 @@ _value:
 class FilterModule:
     def filters(self) -> dict[str, Callable[..., Any]]:
         return ansible_filter_map(
-            {"docker_daemon_check": docker_daemon_check, "docker_daemon_check_merged": docker_daemon_check_merged}
+            {"docker_daemon_check": docker_daemon_check, "docker_daemon_check_layers": docker_daemon_check_layers,
+             "docker_daemon_check_merged": docker_daemon_check_merged}
         )

@@ -292,3 +292,19 @@ def test_merged_settings_are_blamed_on_the_layer_that_set_the_key():
             "labels": ["lab=a", "lab=a"], "log-opts": {"max-size": "10m"}}
     assert docker_daemon_check_merged(good, layers) == good
     assert docker_daemon_check_merged({"log-opts": {"x": "1"}}, {}, ["log-opts"]) == {"log-opts": {"x": "1"}}
+
+
+def test_every_layer_is_checked_in_one_call_naming_its_variable():
+    from labforge_filters.daemon_schema import docker_daemon_check_layers
+
+    good = {"docker_engine_daemon_defaults": {"live-restore": True}, "docker_engine_data_root": {}}
+    assert docker_daemon_check_layers(good) == good
+    bad = {**good, "docker_engine_registry_mirrors": {"registry-mirrors": ["not a url"]}}
+    with pytest.raises(LabforgeFilterError, match=r"^docker_engine_registry_mirrors\[0\] is 'not a url'"):
+        docker_daemon_check_layers(bad, [], {"docker_engine_registry_mirrors": "registry-mirrors"})
+    secret = {"docker_engine_daemon_config": {"live-restore": "yes", "proxies": {"http-proxy": "http://u:pw-0123@p:3128"}}}
+    with pytest.raises(LabforgeFilterError) as error:
+        docker_daemon_check_layers(secret)
+    assert "live-restore" in str(error.value) and "pw-0123" not in str(error.value)
+    with pytest.raises(LabforgeFilterError, match="must be a mapping of variable names"):
+        docker_daemon_check_layers(["not", "layers"])
