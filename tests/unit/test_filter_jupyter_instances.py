@@ -2,10 +2,12 @@
 come back complete."""
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from jupyter_server.auth.security import passwd_check
 
 from labforge_filters.errors import LabforgeFilterError
-from labforge_filters.jupyter_instances import jupyter_instances_check
+from labforge_filters.jupyter_instances import FIELDS, jupyter_instances_check
 
 DEFAULTS = {
     "image": "quay.io/jupyter/minimal-notebook:2025-10-20",
@@ -184,3 +186,21 @@ def test_what_fits_the_host_passes():
     with pytest.raises(LabforgeFilterError, match="does not have"):
         check([{"name": "g", "token": TOKEN, "gpus": "device=1,2"}], host=with_gpus)
     assert len(check([{"name": "a", "token": TOKEN, "cpus": 999}])) == 1  # the preflight knows no host
+
+
+SECRETS = {"token": "tok-secret-0123456789abcdef", "password": "pw-secret-0123456789"}
+MALFORMED = st.one_of(st.none(), st.integers(), st.text(max_size=12), st.lists(st.integers(), max_size=2),
+                      st.dictionaries(st.text(max_size=4), st.integers(), max_size=2))
+
+
+@given(st.sampled_from(sorted(SECRETS)), st.sampled_from(sorted(FIELDS - {"token", "password", "token_file"})),
+       MALFORMED, st.booleans())
+def test_no_error_path_shows_a_token_or_password(secret_field, field, value, as_mapping):
+    """Any field malformed, with a secret beside it, in a list or given as a mapping: the error
+    never holds the secret."""
+    instance = {"name": "a", secret_field: SECRETS[secret_field], field: value}
+    try:
+        check(instance if as_mapping else [instance, {"name": "b", "token": SECRETS["token"]}])
+    except LabforgeFilterError as error:
+        for secret in SECRETS.values():
+            assert secret not in str(error)
