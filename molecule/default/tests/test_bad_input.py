@@ -1,7 +1,7 @@
-"""Bad inputs against the converged lab, from ../bad_inputs.yml: each run of site.yml fails
-naming the variable, and leaves both hosts as they were: every file under /etc that the roles
-write byte-identical, the same containers with the same IDs, ada's notebook intact and both
-instances answering."""
+"""Bad inputs against the converged lab, from bad_inputs.yml beside this file: each run of
+site.yml fails naming the variable, and leaves both hosts as they were: every file under /etc
+that the roles write byte-identical, the same containers with the same IDs, ada's notebook
+intact and both instances answering."""
 
 import copy
 import os
@@ -16,7 +16,7 @@ from labforge_testlib import run_playbook
 testinfra_hosts = ["ansible://jupyter_hosts"]  # the tests drive both hosts; run them once
 
 SCENARIO = Path(__file__).resolve().parents[1]
-CASES = yaml.safe_load((SCENARIO / "bad_inputs.yml").read_text())
+CASES = yaml.safe_load((Path(__file__).parent / "bad_inputs.yml").read_text())["cases"]
 INVENTORY = yaml.safe_load((SCENARIO / "inventory" / "group_vars" / "jupyter_hosts.yml").read_text())
 GUESTS = yaml.safe_load((SCENARIO.parent / "shared" / "vars" / "hypervisor_host.yml").read_text())["lab_vm_guests"]
 LAB, HYPERVISOR = "labforge-default-lab", "labforge-default-hv"
