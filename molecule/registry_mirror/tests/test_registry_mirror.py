@@ -188,3 +188,14 @@ def test_bad_input_fails_first_and_changes_nothing(host, extra_vars, message):
     assert message in " ".join(result.output.split()), result.output[-2000:]
     assert result.recap(host_name(host))["changed"] == 0
     assert config_and_pid(host) == before
+
+
+@pytest.mark.parametrize("bad", [{"port": 70000}, {"url": "registry.lab.example"}, {"prefetch": "not a list"}])
+def test_a_failure_beside_an_upstream_password_never_shows_it(host, bad):
+    secret = "mirror-pass-0123456789"
+    upstream = {**GOOD, "username": "lab", "password": secret, **bad}
+    before = config_and_pid(host)
+    result = run_playbook("converge.yml", {"registry_mirror_upstreams": [upstream]})
+    assert result.returncode != 0 and "registry_mirror_upstreams[0]" in result.output, result.output[-2000:]
+    assert secret not in result.output
+    assert config_and_pid(host) == before
