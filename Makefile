@@ -6,7 +6,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 SCENARIO ?=
 
-.PHONY: help setup rig lint unit molecule test bench demo demo-clean clean
+.PHONY: help setup rig lint docs unit molecule test bench demo demo-clean clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -24,9 +24,13 @@ $(VENV)/.installed: requirements.txt constraints.txt
 rig: setup  ## start the local test rig: Docker engine, registry, images
 	bash tests/rig/prepare.sh
 
-lint: setup  ## yamllint and ansible-lint (production profile)
+lint: setup  ## yamllint, ansible-lint (production profile), generated docs current
 	yamllint --strict .
 	ansible-lint --profile production
+	python3 tools/docs.py --check
+
+docs: setup  ## regenerate the role READMEs' variables tables and filter_plugins/README.md
+	python3 tools/docs.py
 
 unit: setup  ## the filter plugins' pytest suite
 	pytest -q -p no:cacheprovider tests/unit
