@@ -7,7 +7,7 @@
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
-TRIXIE_TOO=" smoke "
+TRIXIE_TOO=" smoke docker_engine "
 # Longest first, so that the side-by-side runs end close together; others go last.
 LONGEST_FIRST="default docker_engine hypervisor resilience jupyter registry_mirror smoke"
 

@@ -39,6 +39,15 @@ CASES = {
 }
 
 
+# case: (host packages, whether /usr/bin/docker is there, expected apt-get arguments). Debian 13's
+# docker.io only recommends docker-cli: an engine installed without recommends has no command.
+CLI_CASES = {
+    "engine installed without its command": ({"docker.io": installed()}, False, ["docker-cli"]),
+    "engine installed with its command": ({"docker.io": installed()}, True, []),
+    "fresh host: the install adds docker-cli where the distribution has it": ({}, False, ["docker.io"]),
+}
+
+
 APT_TAIL = "Setting up docker.io (20.10.24+dfsg1-1+deb12u1+b6) ...\n"
 
 
@@ -124,6 +133,22 @@ def playbook() -> list[dict]:
         {
             "name": name,
             "ansible.builtin.assert": {
+                "that": "__docker_engine_distro_install == expected",
+                "fail_msg": "got {{ __docker_engine_distro_install | to_json }}, expected {{ expected | to_json }}",
+                "quiet": True,
+            },
+            "vars": {
+                "__docker_engine_host": {"packages": packages, "paths": {"/usr/bin/docker": cli}},
+                "docker_engine_version": "",
+                "docker_engine_compose": False,
+                "expected": expected,
+            },
+        }
+        for name, (packages, cli, expected) in CLI_CASES.items()
+    ] + [
+        {
+            "name": name,
+            "ansible.builtin.assert": {
                 "that": "__docker_engine_service_as_wanted | bool == expected",
                 "fail_msg": "got {{ __docker_engine_service_as_wanted }} from {{ __docker_engine_unit_state | to_json }},"
                             " expected {{ expected }}",
@@ -181,4 +206,4 @@ def test_the_install_plan_the_service_check_and_daemon_json_follow_the_host_read
                str(tmp_path / "play.yml")]
     run = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120, cwd=TOP)
     assert run.returncode == 0, run.stdout + run.stderr
-    assert f"ok={len(CASES) + len(SERVICE_CASES) + len(DAEMON_JSON_CASES)} " in run.stdout, run.stdout
+    assert f"ok={len(CASES) + len(CLI_CASES) + len(SERVICE_CASES) + len(DAEMON_JSON_CASES)} " in run.stdout, run.stdout
