@@ -112,38 +112,25 @@ DAEMON_JSON_CASES = {
 }
 
 
+def install_plan_case(name: str, host: dict, version: str, compose: bool, expected: list) -> dict:
+    return {
+        "name": name,
+        "ansible.builtin.assert": {
+            "that": "__docker_engine_distro_install == expected",
+            "fail_msg": "got {{ __docker_engine_distro_install | to_json }}, expected {{ expected | to_json }}",
+            "quiet": True,
+        },
+        "vars": {"__docker_engine_host": host, "docker_engine_version": version,
+                 "docker_engine_compose": compose, "expected": expected},
+    }
+
+
 def playbook() -> list[dict]:
     tasks = [
-        {
-            "name": name,
-            "ansible.builtin.assert": {
-                "that": "__docker_engine_distro_install == expected",
-                "fail_msg": "got {{ __docker_engine_distro_install | to_json }}, expected {{ expected | to_json }}",
-                "quiet": True,
-            },
-            "vars": {
-                "__docker_engine_host": {"packages": packages},
-                "docker_engine_version": version,
-                "docker_engine_compose": compose,
-                "expected": expected,
-            },
-        }
+        install_plan_case(name, {"packages": packages}, version, compose, expected)
         for name, (packages, version, compose, expected) in CASES.items()
     ] + [
-        {
-            "name": name,
-            "ansible.builtin.assert": {
-                "that": "__docker_engine_distro_install == expected",
-                "fail_msg": "got {{ __docker_engine_distro_install | to_json }}, expected {{ expected | to_json }}",
-                "quiet": True,
-            },
-            "vars": {
-                "__docker_engine_host": {"packages": packages, "paths": {"/usr/bin/docker": cli}},
-                "docker_engine_version": "",
-                "docker_engine_compose": False,
-                "expected": expected,
-            },
-        }
+        install_plan_case(name, {"packages": packages, "paths": {"/usr/bin/docker": cli}}, "", False, expected)
         for name, (packages, cli, expected) in CLI_CASES.items()
     ] + [
         {
