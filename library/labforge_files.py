@@ -10,8 +10,11 @@ description:
   - Creates each directory (and missing parents, root-owned 0755) and writes each file whole,
     atomically (a temporary file in the same directory, then a rename), only when its content,
     owner, group or mode differ. Directories come first, then files, in the order given.
-  - The roles write a whole set of settings with one call instead of a copy or template task
-    per file, each of which costs two module round trips even when nothing changes.
+  - Replaces one M(ansible.builtin.copy), M(ansible.builtin.template) or M(ansible.builtin.file)
+    task per file, each of which costs two module round trips even when nothing changes (a round
+    trip took about 0.35 s over SSH in C(make bench)'s profile, bench/README.md). The jupyter role
+    writes every file of every instance and its record in one call, and docker_engine
+    C(/etc/docker) with daemon.json in another, whatever the number of students.
   - Supports check mode and diff mode. The content of I(secret_files) is never shown, not even
     in a diff.
 options:

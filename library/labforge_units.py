@@ -9,9 +9,10 @@ short_description: Bring systemd units to their wanted state, many in one round 
 description:
   - Reads every unit with one C(systemctl show), then enables or disables, and starts, stops
     or restarts, only the units that are not as wanted, in the order given.
-  - The roles start and stop their services with this module instead of
-    M(ansible.builtin.systemd_service), whose payload takes about twice as long to build
-    and run, once per unit.
+  - Replaces M(ansible.builtin.systemd_service), one task per unit. Measured on one host (three
+    pairs of runs, bench/README.md): systemd_service took 1.16 s on first use and 0.6 s after it,
+    this module 0.5 to 0.65 s and 0.35 to 0.43 s; a host with ten instances makes one call
+    instead of ten.
   - Supports check mode.
 options:
   units:

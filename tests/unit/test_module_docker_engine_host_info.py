@@ -11,7 +11,7 @@ from modules import load, run
 def test_reads_packages_users_and_paths_of_this_machine(tmp_path):
     (tmp_path / "there").write_text("")
     me = getpass.getuser()
-    result = run("docker_engine", "docker_engine_host_info", tmp_path, packages=["dpkg", "no-such-package-here"],
+    result = run("docker_engine_host_info", tmp_path, packages=["dpkg", "no-such-package-here"],
                  users=[me, "no-such-user-here"], paths=[str(tmp_path / "there"), str(tmp_path / "not-there")])
     assert not result["changed"]
     assert result["packages"]["dpkg"]["installed"] is True and result["packages"]["dpkg"]["version"]
@@ -23,12 +23,12 @@ def test_reads_packages_users_and_paths_of_this_machine(tmp_path):
 
 
 def test_check_mode_reads_the_same(tmp_path):
-    result = run("docker_engine", "docker_engine_host_info", tmp_path, check=True, packages=["dpkg"])
+    result = run("docker_engine_host_info", tmp_path, check=True, packages=["dpkg"])
     assert result["packages"]["dpkg"]["installed"] is True
 
 
 def test_dpkg_states_installed_held_and_removed():
-    module = load("docker_engine", "docker_engine_host_info")
+    module = load("docker_engine_host_info")
     text = ("docker.io\t20.10.24\tii \thold\n"
             "containerd:amd64\t1.6\tii \tinstall\n"
             "docker-compose\t1.29\trc \tdeinstall\n"
@@ -42,7 +42,7 @@ def test_dpkg_states_installed_held_and_removed():
 
 
 def test_pci_lines_read_like_grep(tmp_path):
-    module = load("docker_engine", "docker_engine_host_info")
+    module = load("docker_engine_host_info")
     device = tmp_path / "0000:01:00.0"
     device.mkdir()
     (device / "vendor").write_text("0x10de\n")
@@ -51,7 +51,7 @@ def test_pci_lines_read_like_grep(tmp_path):
 
 
 def test_systemctl_show_output_keeps_values_with_equals_signs():
-    module = load("docker_engine", "docker_engine_host_info")
+    module = load("docker_engine_host_info")
     text = ("ExecStart={ path=/usr/sbin/dockerd ; argv[]=/usr/sbin/dockerd -H fd:// ; ignore_errors=no }\n"
             "ActiveState=active\nUnitFileState=enabled\n")
     assert module.parse_show(text) == {
@@ -66,7 +66,7 @@ def test_reads_daemon_json_and_the_record_as_found(tmp_path):
     state = tmp_path / "state"
     state.write_text('{"about": "x", "daemon_json_sha256": "abc", "settings": {"icc": false}}\n')
     state.chmod(0o600)
-    result = run("docker_engine", "docker_engine_host_info", tmp_path, check=True,
+    result = run("docker_engine_host_info", tmp_path, check=True,
                  daemon_json=str(daemon_json), daemon_json_state=str(state))
     found = result["daemon_json"]
     assert found["exists"] and found["error"] == ""
@@ -79,7 +79,7 @@ def test_reads_daemon_json_and_the_record_as_found(tmp_path):
 
 
 def test_missing_or_blank_daemon_json_holds_no_settings(tmp_path):
-    module = load("docker_engine", "docker_engine_host_info")
+    module = load("docker_engine_host_info")
     missing = module.read_daemon_json(str(tmp_path / "none.json"))
     assert (missing["exists"], missing["settings"], missing["content"], missing["error"]) == (False, {}, "", "")
     (tmp_path / "blank.json").write_text(" \n")
@@ -102,7 +102,7 @@ def test_missing_or_blank_daemon_json_holds_no_settings(tmp_path):
     (b'{"labels": ["\xff"]}', "is not UTF-8 text (at byte offset 13)"),
 ])
 def test_malformed_daemon_json_is_reported_with_what_is_wrong(tmp_path, raw, error):
-    module = load("docker_engine", "docker_engine_host_info")
+    module = load("docker_engine_host_info")
     path = tmp_path / "daemon.json"
     path.write_bytes(raw)
     found = module.read_daemon_json(str(path))
@@ -112,12 +112,12 @@ def test_malformed_daemon_json_is_reported_with_what_is_wrong(tmp_path, raw, err
 
 
 def test_a_directory_in_place_of_daemon_json_is_reported(tmp_path):
-    module = load("docker_engine", "docker_engine_host_info")
+    module = load("docker_engine_host_info")
     assert module.read_daemon_json(str(tmp_path))["error"] == "is not a regular file"
 
 
 def test_a_record_of_another_shape_is_reported(tmp_path):
-    module = load("docker_engine", "docker_engine_host_info")
+    module = load("docker_engine_host_info")
     path = tmp_path / "state"
     path.write_text('{"settings": []}')
     assert "is not a record of the docker_engine role" in module.read_state(str(path))["error"]
@@ -126,7 +126,7 @@ def test_a_record_of_another_shape_is_reported(tmp_path):
 
 
 def test_backup_path_takes_a_free_name(tmp_path):
-    module = load("docker_engine", "docker_engine_host_info")
+    module = load("docker_engine_host_info")
     target = str(tmp_path / "daemon.json")
     first = module.backup_path(target, 0)
     assert first == f"{target}.19700101T000000Z.labforge-backup"

@@ -64,7 +64,7 @@ def test_waits_for_a_server_that_starts_late_and_asks_with_the_token(serve, tmp_
     # been waiting at least that long, however slowly it started.
     serve(password, asked=first_request)
     serve(late, after=1.0, once=first_request)
-    result = run("jupyter", "jupyter_ready", tmp_path, timeout=20, instances=[
+    result = run("jupyter_ready", tmp_path, timeout=20, instances=[
         {"name": "late", "url": f"http://127.0.0.1:{late}/api/status", "token": TOKEN},
         {"name": "pw", "url": f"http://127.0.0.1:{password}/bob/api"}])
     assert not result.get("failed"), result
@@ -75,7 +75,7 @@ def test_waits_for_a_server_that_starts_late_and_asks_with_the_token(serve, tmp_
 def test_a_wrong_token_is_not_ready_and_the_last_answer_is_given(serve, tmp_path):
     port, nobody = free_port(), free_port()
     serve(port)
-    result = run("jupyter", "jupyter_ready", tmp_path, timeout=2, instances=[
+    result = run("jupyter_ready", tmp_path, timeout=2, instances=[
         {"name": "alice", "url": f"http://127.0.0.1:{port}/api/status", "token": "wrong-token-0123456789"},
         {"name": "gone", "url": f"http://127.0.0.1:{nobody}/api/status", "token": TOKEN}])
     assert result["failed"] and result["msg"] == "alice, gone did not answer (waited at most 2 s)"
@@ -84,6 +84,6 @@ def test_a_wrong_token_is_not_ready_and_the_last_answer_is_given(serve, tmp_path
 
 
 def test_check_mode_asks_nothing(tmp_path):
-    result = run("jupyter", "jupyter_ready", tmp_path, check=True, instances=[
+    result = run("jupyter_ready", tmp_path, check=True, instances=[
         {"name": "a", "url": f"http://127.0.0.1:{free_port()}/api/status"}])
     assert not result.get("failed") and result["seconds"] == {}

@@ -9,8 +9,9 @@ short_description: Wait until every Jupyter instance answers HTTP 200, polling o
 description:
   - Asks each instance's URL every I(interval) seconds, all instances in the same loop, until each
     answers 200 or I(timeout) seconds have passed. A token instance is asked with its token.
-  - Polling on the host takes one module round trip, where a C(uri) task with C(until) takes one
-    per attempt and per instance, and can poll more often.
+  - Replaces M(ansible.builtin.uri) with C(until): that costs a round trip (about 0.35 s over SSH,
+    bench/README.md) per attempt and per instance, so it polled every 3 s; this module polls
+    every instance every 0.25 s in one round trip.
   - Only reads; in check mode it does nothing.
 options:
   instances:
