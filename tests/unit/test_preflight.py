@@ -111,3 +111,10 @@ def test_a_broken_site_playbook_fails_the_syntax_check(tmp_path):
                       + "- name: Broken\n  ansible.builtin.import_playbook: playbooks/no-such-play.yml\n")
     rc, out = preflight(EXAMPLE, "--syntax-check", *VAULT, playbook=broken)
     assert rc != 0 and "no-such-play.yml" in out
+
+
+@pytest.mark.parametrize("role", sorted(p.parent.parent.name for p in (TOP / "roles").glob("*/meta/main.yml")))
+def test_every_role_asks_for_the_ansible_the_preflight_checks(role):
+    wanted = yaml.safe_load((TOP / "roles" / "preflight" / "defaults" / "main.yml").read_text())
+    meta = yaml.safe_load((TOP / "roles" / role / "meta" / "main.yml").read_text())
+    assert meta["galaxy_info"]["min_ansible_version"] == wanted["preflight_min_ansible_version"]
