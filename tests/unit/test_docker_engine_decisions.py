@@ -1,11 +1,10 @@
-"""docker_engine's distro install plan, templated by a real ansible-playbook from the role's vars.
+"""docker_engine's decisions, run by a real ansible-playbook from the role's own decide_*.yml tasks.
 
-`__docker_engine_distro_install` decides what apt-get installs from the host read: nothing
-when the engine is installed at the wanted version, so a re-run makes no apt call.
-`__docker_engine_service_as_wanted` decides whether the service task runs: from the state the
-install printed when it ran, else from the host read. `__docker_engine_daemon_text`,
-`_backup` and `_record` decide what daemon.json becomes, whether the file found is backed up
-first, and which checksum the role records.
+`decide_packages.yml` works out what apt-get installs from the host read: nothing when the
+engine is installed at the wanted version, so a re-run makes no apt call. `decide_service.yml`
+works out whether the service task runs: from the state the install printed when it ran, else
+from the host read. `decide_daemon_json.yml` works out what daemon.json becomes, whether the
+file found is backed up first, and which checksum the role records.
 """
 
 from __future__ import annotations
@@ -112,17 +111,28 @@ DAEMON_JSON_CASES = {
 }
 
 
-def install_plan_case(name: str, host: dict, version: str, compose: bool, expected: list) -> dict:
+# The set_fact tasks in each decide file: the run counts them as ok, besides each case's include and assert.
+DECIDE_TASKS = {"decide_packages.yml": 2, "decide_service.yml": 1, "decide_daemon_json.yml": 3}
+
+
+def case(name: str, decide: str, check: dict, case_vars: dict) -> dict:
+    """Run one decide file with the case's variables, then check what it decided."""
     return {
         "name": name,
-        "ansible.builtin.assert": {
-            "that": "__docker_engine_distro_install == expected",
-            "fail_msg": "got {{ __docker_engine_distro_install | to_json }}, expected {{ expected | to_json }}",
-            "quiet": True,
-        },
-        "vars": {"__docker_engine_host": host, "docker_engine_version": version,
-                 "docker_engine_compose": compose, "expected": expected},
+        "vars": case_vars,
+        "block": [
+            {"name": f"{name}: decide", "ansible.builtin.include_tasks": str(ROLE / "tasks" / decide)},
+            {"name": f"{name}: check", "ansible.builtin.assert": {**check, "quiet": True}},
+        ],
     }
+
+
+def install_plan_case(name: str, host: dict, version: str, compose: bool, expected: list) -> dict:
+    return case(name, "decide_packages.yml", {
+        "that": "__docker_engine_distro_install == expected",
+        "fail_msg": "got {{ __docker_engine_distro_install | to_json }}, expected {{ expected | to_json }}",
+    }, {"__docker_engine_host": host, "docker_engine_version": version,
+        "docker_engine_compose": compose, "expected": expected})
 
 
 def playbook() -> list[dict]:
@@ -133,47 +143,34 @@ def playbook() -> list[dict]:
         install_plan_case(name, {"packages": packages, "paths": {"/usr/bin/docker": cli}}, "", False, expected)
         for name, (packages, cli, expected) in CLI_CASES.items()
     ] + [
-        {
-            "name": name,
-            "ansible.builtin.assert": {
-                "that": "__docker_engine_service_as_wanted | bool == expected",
-                "fail_msg": "got {{ __docker_engine_service_as_wanted }} from {{ __docker_engine_unit_state | to_json }},"
-                            " expected {{ expected }}",
-                "quiet": True,
-            },
-            "vars": {
-                "__docker_engine_host": host,
-                "__docker_engine_apt_get": result,
-                "docker_engine_service_state": state,
-                "docker_engine_service_enabled": enabled,
-                "expected": expected,
-            },
-        }
+        case(name, "decide_service.yml", {
+            "that": "__docker_engine_service_as_wanted | bool == expected",
+            "fail_msg": "got {{ __docker_engine_service_as_wanted }}, expected {{ expected }}",
+        }, {
+            "__docker_engine_host": host,
+            "__docker_engine_apt_get": result,
+            "docker_engine_service_state": state,
+            "docker_engine_service_enabled": enabled,
+            "expected": expected,
+        })
         for name, (host, result, state, enabled, expected) in SERVICE_CASES.items()
     ] + [
-        {
-            "name": name,
-            "ansible.builtin.assert": {
-                "that": [
-                    "__docker_engine_daemon_text == expected[0]",
-                    "__docker_engine_daemon_backup | bool == expected[1]",
-                    "__docker_engine_daemon_record.daemon_json_sha256 == expected[2]",
-                    "(__docker_engine_daemon_files | length == 2) == expected[1]",
-                    "__docker_engine_daemon_files[-1].content == expected[0]",
-                ],
-                "fail_msg": "got {{ [__docker_engine_daemon_text, __docker_engine_daemon_backup,"
-                            " __docker_engine_daemon_record.daemon_json_sha256] | to_json }},"
-                            " expected {{ expected | to_json }}",
-                "quiet": True,
-            },
-            "vars": {
-                "__docker_engine_host": {"daemon_json": daemon_json, "daemon_json_state": {"sha256": recorded},
-                                         "dockerd_validates": False},
-                "__docker_engine_daemon_settings": settings,
-                "__docker_engine_daemon_managed": settings,
-                "expected": list(expected),
-            },
-        }
+        case(name, "decide_daemon_json.yml", {
+            "that": [
+                "__docker_engine_daemon_text == expected[0]",
+                "__docker_engine_daemon_backup | bool == expected[1]",
+                "(__docker_engine_daemon_record_text | from_json).daemon_json_sha256 == expected[2]",
+                "__docker_engine_daemon_rewrite | bool == (expected[0] != __docker_engine_host.daemon_json.content)",
+            ],
+            "fail_msg": "got {{ [__docker_engine_daemon_text, __docker_engine_daemon_backup,"
+                        " (__docker_engine_daemon_record_text | from_json).daemon_json_sha256] | to_json }},"
+                        " expected {{ expected | to_json }}",
+        }, {
+            "__docker_engine_host": {"daemon_json": daemon_json, "daemon_json_state": {"sha256": recorded}},
+            "__docker_engine_daemon_settings": settings,
+            "__docker_engine_daemon_managed": settings,
+            "expected": list(expected),
+        })
         for name, (daemon_json, recorded, settings, expected) in DAEMON_JSON_CASES.items()
     ]
     return [
@@ -186,11 +183,14 @@ def playbook() -> list[dict]:
     ]
 
 
-def test_the_install_plan_the_service_check_and_daemon_json_follow_the_host_read(tmp_path: Path) -> None:
+def test_the_decide_tasks_follow_the_host_read(tmp_path: Path) -> None:
     (tmp_path / "play.yml").write_text(json.dumps(playbook(), indent=1))
     env = {**os.environ, "ANSIBLE_CONFIG": str(TOP / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"}
     command = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", "-c", "local",
                str(tmp_path / "play.yml")]
     run = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120, cwd=TOP)
     assert run.returncode == 0, run.stdout + run.stderr
-    assert f"ok={len(CASES) + len(CLI_CASES) + len(SERVICE_CASES) + len(DAEMON_JSON_CASES)} " in run.stdout, run.stdout
+    checks = {"decide_packages.yml": len(CASES) + len(CLI_CASES), "decide_service.yml": len(SERVICE_CASES),
+              "decide_daemon_json.yml": len(DAEMON_JSON_CASES)}
+    expected_ok = sum(count * (DECIDE_TASKS[decide] + 2) for decide, count in checks.items())
+    assert f"ok={expected_ok} " in run.stdout and " failed=0 " in run.stdout, run.stdout
