@@ -1,4 +1,4 @@
-"""Ansible filter shim: Docker size strings (logic in labforge_filters.sizes)."""
+"""Ansible filter shim: size strings as bytes, for container memory and VM disks (logic in labforge_filters.sizes)."""
 
 from __future__ import annotations
 
@@ -12,18 +12,20 @@ if _PLUGIN_DIR not in sys.path:
     sys.path.append(_PLUGIN_DIR)
 
 from labforge_filters.errors import ansible_filter_map  # noqa: E402
-from labforge_filters.sizes import docker_size_bytes, docker_size_valid  # noqa: E402
+from labforge_filters.sizes import size_bytes, size_valid  # noqa: E402
 
 DOCUMENTATION = r"""
-name: docker_size_bytes
-short_description: Docker size strings as bytes (docker_size_bytes, docker_size_valid)
+name: size_bytes
+short_description: Size strings as bytes, read as Docker reads them (size_bytes, size_valid)
 version_added: 0.1.0
 author: labforge maintainers
 description:
   - This file holds two filters.
   - >-
-    C(docker_size_bytes) converts a size as Docker reads it (go-units C(RAMInBytes), used for
-    C(--memory), C(--shm-size), C(default-shm-size) and the like) into a number of bytes.
+    C(size_bytes) converts a size as Docker reads it (go-units C(RAMInBytes), used for
+    C(--memory), C(--shm-size), C(default-shm-size) and the like) into a number of bytes. The
+    jupyter role checks memory limits with it and lab_vm the guests' disk sizes, so that a size
+    is written the same way for both.
   - >-
     Accepted - an integer of bytes (0 or more, passed through), or a string - a decimal number, at
     most one space, then an optional unit C(b), C(k), C(m), C(g), C(t) or C(p) in any case, where a
@@ -34,7 +36,7 @@ description:
     Rejected - booleans, floats (write C('1.5g')), negative numbers, empty strings, unknown units
     (C(12XB)), leading spaces or more than one space, more than 2**63-1 bytes. Number spellings that
     Go's float parser would also take (C(.5g), C(1e3), C(+1)) are refused on purpose.
-  - C(docker_size_valid) returns whether C(docker_size_bytes) would accept the value, without failing.
+  - C(size_valid) returns whether C(size_bytes) would accept the value, without failing.
 options:
   _input:
     description:
@@ -46,24 +48,24 @@ options:
 EXAMPLES = r"""
 - name: Memory limit in bytes
   ansible.builtin.debug:
-    msg: "{{ '1.5g' | docker_size_bytes }}"
+    msg: "{{ '1.5g' | size_bytes }}"
   # => 1610612736
 
 - name: Validate a size given in the inventory before anything changes
   ansible.builtin.assert:
-    that: jupyter_memory_limit | docker_size_valid
+    that: jupyter_memory_limit | size_valid
     fail_msg: "jupyter_memory_limit={{ jupyter_memory_limit }} is not a Docker size such as 512m or 2g"
 """
 
 RETURN = r"""
 _value:
   description:
-    - C(docker_size_bytes) returns the size in bytes, an integer.
-    - C(docker_size_valid) returns true when the value is a valid Docker size.
+    - C(size_bytes) returns the size in bytes, an integer.
+    - C(size_valid) returns true when the value is a valid size.
   type: raw
 """
 
 
 class FilterModule:
     def filters(self) -> dict[str, Callable[..., Any]]:
-        return ansible_filter_map({"docker_size_bytes": docker_size_bytes, "docker_size_valid": docker_size_valid})
+        return ansible_filter_map({"size_bytes": size_bytes, "size_valid": size_valid})

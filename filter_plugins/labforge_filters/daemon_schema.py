@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 try:
     from .errors import LabforgeFilterError, a_kind, got, show
-    from .sizes import docker_size_bytes
+    from .sizes import size_bytes
 except ImportError:  # pragma: no cover - see "Plugin-path scan" in __init__.py
     pass
 
@@ -332,7 +332,7 @@ def check_log_opts(opts: Mapping[str, Any], driver: str | None, where: str) -> N
         shown = show(value) if name in _SHOWN_LOG_OPTS else "(value not shown)"
         if name in ("max-size", "max-buffer-size"):
             try:
-                positive = docker_size_bytes(value) > 0
+                positive = size_bytes(value) > 0
             except LabforgeFilterError:
                 positive = False
             if not positive:

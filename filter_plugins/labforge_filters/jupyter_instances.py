@@ -18,7 +18,7 @@ try:
     from .image_ref import parse_image_ref
     from .password import jupyter_password_check, jupyter_password_hash, jupyter_password_is_hashed
     from .port_plan import jupyter_port_plan
-    from .sizes import docker_size_bytes
+    from .sizes import size_bytes
     from .systemd import systemd_escape
 except ImportError:  # pragma: no cover - see "Plugin-path scan" in __init__.py
     pass
@@ -107,7 +107,7 @@ def _volume(name: str, value: object) -> dict[str, str]:
 
 def _memory(name: str, value: object) -> int:
     try:
-        size = docker_size_bytes(value)
+        size = size_bytes(value)
     except LabforgeFilterError as error:
         raise _fail(name, f"memory: {error}") from None
     if size < MIN_MEMORY:

@@ -1,6 +1,8 @@
-"""Docker memory/disk size strings (``512m``, ``2GiB``, ``1.5g``) as bytes.
+"""Size strings (``512m``, ``2GiB``, ``1.5g``) as bytes: container memory limits and VM disks.
 
-Semantics of go-units ``RAMInBytes``, which dockerd and the docker CLI use: a
+One reading for both, so that an operator writes sizes the same way everywhere: that of
+go-units ``RAMInBytes``, which dockerd and the docker CLI use (qemu-img's units are binary
+too, and lab_vm hands it the bytes): a
 decimal number, one optional space, then an optional unit ``b k m g t p`` in any
 case, where a unit letter other than ``b`` may be followed by ``i``, ``b`` or
 ``ib``. Every unit is binary (k = 1024). The number is multiplied as a float64
@@ -28,7 +30,7 @@ ACCEPTED = (
 )
 
 
-def docker_size_bytes(size: object) -> int:
+def size_bytes(size: object) -> int:
     if isinstance(size, bool) or not isinstance(size, (int, str)):
         raise LabforgeFilterError(f"size {show(size)} has the wrong type; accepted: {ACCEPTED}")
     if isinstance(size, int):
@@ -45,9 +47,9 @@ def docker_size_bytes(size: object) -> int:
     return int(product)
 
 
-def docker_size_valid(size: object) -> bool:
+def size_valid(size: object) -> bool:
     try:
-        docker_size_bytes(size)
+        size_bytes(size)
     except LabforgeFilterError:
         return False
     return True

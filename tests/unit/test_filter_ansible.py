@@ -42,10 +42,10 @@ CHECKS = [
     "'/usr/sbin/dockerd -H fd:// --containerd=/run/containerd/containerd.sock')) == ['containerd', 'hosts']",
     "(instances | jupyter_port_plan({'alice': 8888})) == {'alice': 8889, 'bob': 8888}",
     "(instances | jupyter_port_plan(none, 9000, 9010)) == {'alice': 9000, 'bob': 8888}",
-    "('1.5g' | docker_size_bytes) == 1610612736",
-    "(4096 | docker_size_bytes) == 4096",
-    "'2GiB' | docker_size_valid",
-    "not ('12XB' | docker_size_valid)",
+    "('1.5g' | size_bytes) == 1610612736",
+    "(4096 | size_bytes) == 4096",
+    "'2GiB' | size_valid",
+    "not ('12XB' | size_valid)",
     "(cpuinfo | virt_capability(true, {'booted': false, 'detail': 'hang'})).accel == 'tcg'",
     "(cpuinfo | virt_capability(true, 'passed') | virt_accel_choice('auto')) == 'kvm'",
     "(cpuinfo | virt_capability(false) | virt_accel_choice('auto')) == 'tcg'",
@@ -54,7 +54,7 @@ CHECKS = [
     "('A' | systemd_env_quote('50% \"x\"')) == '\"A=50%% \\\\\"x\\\\\"\"'",
 ]
 ERRORS = [
-    ("'12XB' | docker_size_bytes", "docker_size_bytes: invalid size '12XB'; accepted:"),
+    ("'12XB' | size_bytes", "size_bytes: invalid size '12XB'; accepted:"),
     (
         "'Ubuntu' | docker_image_ref",
         "docker_image_ref: invalid image reference 'Ubuntu': repository name 'Ubuntu' must be lowercase",

@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from labforge_filters.errors import LabforgeFilterError
-from labforge_filters.sizes import docker_size_bytes, docker_size_valid
+from labforge_filters.sizes import size_bytes, size_valid
 
 KIB, MIB, GIB, TIB, PIB = 1024, 1024**2, 1024**3, 1024**4, 1024**5
 
@@ -42,8 +42,8 @@ KIB, MIB, GIB, TIB, PIB = 1024, 1024**2, 1024**3, 1024**4, 1024**5
     ],
 )
 def test_valid_sizes(size: object, expected: int) -> None:
-    assert docker_size_bytes(size) == expected
-    assert docker_size_valid(size) is True
+    assert size_bytes(size) == expected
+    assert size_valid(size) is True
 
 
 @pytest.mark.parametrize(
@@ -83,9 +83,9 @@ def test_valid_sizes(size: object, expected: int) -> None:
     ],
 )
 def test_invalid_strings(size: str) -> None:
-    assert docker_size_valid(size) is False
+    assert size_valid(size) is False
     with pytest.raises(LabforgeFilterError) as caught:
-        docker_size_bytes(size)
+        size_bytes(size)
     assert repr(size)[:60].rstrip("'") in str(caught.value)
 
 
@@ -102,22 +102,22 @@ def test_invalid_strings(size: str) -> None:
     ],
 )
 def test_invalid_types(size: object, shown: str) -> None:
-    assert docker_size_valid(size) is False
+    assert size_valid(size) is False
     with pytest.raises(
         LabforgeFilterError, match=f"^size {shown} has the wrong type; accepted: a non-negative integer"
     ):
-        docker_size_bytes(size)
+        size_bytes(size)
 
 
 @pytest.mark.parametrize("size", [-1, 2**63])
 def test_integers_out_of_range(size: int) -> None:
     with pytest.raises(LabforgeFilterError, match=f"size {size} is out of range"):
-        docker_size_bytes(size)
+        size_bytes(size)
 
 
 def test_error_names_value_and_accepted_forms() -> None:
     with pytest.raises(LabforgeFilterError, match=r"invalid size '12XB'; accepted: .*'512m'.*1k = 1024"):
-        docker_size_bytes("12XB")
+        size_bytes("12XB")
 
 
 UNITS = {"": 1, "k": KIB, "m": MIB, "g": GIB, "t": TIB, "p": PIB}
@@ -135,7 +135,7 @@ def test_property_integer_with_unit(number: int, unit: str, suffix: str, upper: 
     text = text.upper() if upper else text
     expected = number * UNITS[unit]
     if expected < 2**53:  # exact in float64, like Docker's arithmetic
-        assert docker_size_bytes(text) == expected
+        assert size_bytes(text) == expected
 
 
 @given(st.integers(0, 10**6), st.integers(0, 999), st.sampled_from(sorted(UNITS)))
@@ -143,17 +143,17 @@ def test_property_fractions_truncate_like_float64(whole: int, fraction: int, uni
     text = f"{whole}.{fraction:03d}{unit}"
     product = float(f"{whole}.{fraction:03d}") * UNITS[unit]
     if product < 2**63:
-        assert docker_size_bytes(text) == int(product)
+        assert size_bytes(text) == int(product)
     else:
-        assert not docker_size_valid(text)
+        assert not size_valid(text)
 
 
 @given(st.text(max_size=12))
 def test_property_valid_agrees_with_bytes(text: str) -> None:
     try:
-        value = docker_size_bytes(text)
+        value = size_bytes(text)
     except LabforgeFilterError:
-        assert not docker_size_valid(text)
+        assert not size_valid(text)
     else:
-        assert docker_size_valid(text)
+        assert size_valid(text)
         assert 0 <= value < 2**63
