@@ -269,9 +269,16 @@ def bad_runs(host) -> dict[str, Future]:
         "accel_unknown": ("converge.yml", {"hypervisor_accel": "warp"}),
         "accel_kvm": ("converge.yml", {"hypervisor_accel": "kvm"}),
         "memory": ("lab_vm.yml", {"lab_vm_guests": [_guest(memory_mib=memtotal_mib * 4)]}),
+        # Good input that would change the host, run with the validation tags only.
+        "validate_only": (
+            "converge.yml",
+            {"hypervisor_networks": [{"name": NETWORK, "subnet": "auto"}, {"name": "extra", "subnet": "auto"}]},
+            "--tags",
+            "hypervisor_validate,lab_vm_validate",
+        ),
     }
     pool = ThreadPoolExecutor(max_workers=len(cases))
-    futures = {name: pool.submit(run_playbook, playbook, extra) for name, (playbook, extra) in cases.items()}
+    futures = {name: pool.submit(run_playbook, *case) for name, case in cases.items()}
     pool.shutdown(wait=False)
     return futures
 
@@ -312,3 +319,16 @@ def test_more_memory_than_the_host_has_fails_before_any_change(host, bad_runs):
     failed_before_any_change(result, host)
     assert re.search(rf"lab_vm_guests\[0\] \({GUEST}\)\.memory_mib is \d+, but \S+ has only \d+ MiB", result.output)
     assert info(virsh(host, "dominfo", GUEST))["Max memory"] == f"{192 * 1024} KiB"
+
+
+def test_the_validation_tags_check_every_input_and_change_nothing(host, bad_runs):
+    result = bad_runs["validate_only"].result()
+    recap = result.recap(host_name(host))
+    assert result.returncode == 0 and recap["failed"] == 0, result.output[-3000:]
+    assert recap["changed"] == 0, result.output[-3000:]
+    assert "TASK [hypervisor : Plan the networks' subnets" in result.output
+    assert "TASK [lab_vm : Choose the guests' domain type" in result.output
+    # lab_vm reads libvirt with the hypervisor role's tasks, under its own tag too.
+    assert result.output.count("TASK [hypervisor : Note what libvirt has]") == 2, result.output[-3000:]
+    assert "TASK [hypervisor : Boot the probe guest" not in result.output
+    assert "extra" not in virsh(host, "net-list", "--all", "--name").split()
