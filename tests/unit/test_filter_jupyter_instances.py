@@ -1,13 +1,16 @@
 """jupyter_instances_check: every bad instance fails naming itself and the field; good ones
 come back complete."""
 
+from pathlib import Path
+
 import pytest
+import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 from jupyter_server.auth.security import passwd_check
 
 from labforge_filters.errors import LabforgeFilterError
-from labforge_filters.jupyter_instances import FIELDS, jupyter_instances_check
+from labforge_filters.jupyter_instances import FIELDS, STATES, UIS, jupyter_instances_check
 
 DEFAULTS = {
     "image": "quay.io/jupyter/minimal-notebook:2025-10-20",
@@ -204,3 +207,26 @@ def test_no_error_path_shows_a_token_or_password(secret_field, field, value, as_
     except LabforgeFilterError as error:
         for secret in SECRETS.values():
             assert secret not in str(error)
+
+
+# The role's argument spec declares the fields (and documents them); the filter checks their
+# values. The two name the same fields and choices.
+SPEC = yaml.safe_load((Path(__file__).parents[2] / "roles/jupyter/meta/argument_specs.yml").read_text())
+FIELD_SPEC = SPEC["argument_specs"]["main"]["options"]["jupyter_instances"]["options"]
+
+
+def test_the_argument_spec_declares_exactly_the_fields_the_filter_accepts():
+    assert set(FIELD_SPEC) == FIELDS
+
+
+def test_the_argument_spec_offers_the_choices_the_filter_accepts():
+    assert tuple(FIELD_SPEC["state"]["choices"]) == STATES
+    assert tuple(FIELD_SPEC["ui"]["choices"]) == UIS
+
+
+def test_the_argument_spec_hides_the_secret_fields():
+    assert {name for name, field in FIELD_SPEC.items() if field.get("no_log")} == {"token", "password"}
+
+
+def test_only_name_is_required_by_the_spec():
+    assert [name for name, field in FIELD_SPEC.items() if field.get("required")] == ["name"]

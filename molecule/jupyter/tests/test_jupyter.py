@@ -142,9 +142,12 @@ def test_ports_are_reachable_on_the_bind_address_only(host, client):
         (with_alice(memory="4000g"), "jupyter_instances[alice]: memory '4000g' is more than this host's"),
         (with_alice(gpus="all"), "jupyter_instances[alice]: gpus 'all' asks for GPU(s) this host does not have"),
         (with_alice(volume="/etc/hostname"), "jupyter_instances[alice]: volume /etc/hostname is a file"),
+        # The role's argument spec, before its first task.
+        (with_alice(colour="red"), "jupyter_instances.colour. Supported parameters include"),
+        (with_alice(state="gone"), "value of state must be one of: present, stopped, absent, got: gone"),
     ],
     ids=["port-clash", "bad-image", "bad-memory", "no-auth", "cpus-above-the-host", "memory-above-the-host",
-         "gpus-on-a-host-without", "volume-is-a-file"],
+         "gpus-on-a-host-without", "volume-is-a-file", "unknown-field", "unknown-state"],
 )
 def test_bad_input_fails_before_any_change(host, instances, message):
     before = (container(host, "alice")["State"]["StartedAt"], host.file("/etc/labforge/jupyter/state.json").sha256sum)
