@@ -21,26 +21,21 @@ from labforge_filters.jupyter_runtime import (  # noqa: E402
     jupyter_instance_tokens,
     jupyter_instances_storage,
     jupyter_ready_checks,
-    jupyter_server_config,
     jupyter_unit_states,
     jupyter_volumes_missing,
 )
 
 DOCUMENTATION = r"""
-name: jupyter_server_config
-short_description: Server config, tokens and pinned image of Jupyter instances
+name: jupyter_instance_tokens
+short_description: Tokens, pinned images, storage, files and units of Jupyter instances
 version_added: 0.1.0
 author: labforge maintainers
 description:
-  - This file holds eleven filters over Jupyter instances, most of them checked by C(jupyter_instances_check).
+  - This file holds ten filters over Jupyter instances, most of them checked by C(jupyter_instances_check).
   - >-
     C(jupyter_instance_tokens) maps each token or token-file instance to its token, reading token
     files from the results of a slurp loop; a file that does not hold one usable token fails naming
     the instance.
-  - >-
-    C(jupyter_server_config) returns the jupyter_server settings of one instance - C(ServerApp.base_url)
-    and either C(IdentityProvider.token) or C(PasswordIdentityProvider.hashed_password) with the token
-    switched off - for the file the container reads from JUPYTER_CONFIG_PATH.
   - >-
     C(jupyter_image_digest_ref) returns the reference a unit runs - the image pinned by its registry
     digest, or its image ID when it has no digest, or the name as given when the image is not present
@@ -66,11 +61,12 @@ description:
     none), every instance's C(units), the C(password_instances) and the C(token_files); malformed
     entries are skipped, for C(jupyter_instances_check) to report.
   - >-
-    C(jupyter_instance_files) returns what the role writes for its running instances, for the
+    C(jupyter_instance_files) returns where and how the role writes its running instances' files, for the
     C(labforge_files) module - C(directories) (each instance's settings directory, root's only, and the top of
     each of its mounts owned by the notebook user with setgid), C(files) (instance.env with the unit's
-    settings and the pinned image, container.env with the extra environment) and C(secret_files) (the
-    server config, owned by root, mode 0640, group the notebook group) - the settings with the instance's name as C(key).
+    settings, container.env with the extra environment) and C(secret_files) (the server config, owned by
+    root, mode 0640, group the notebook group) - the settings with the instance's name as C(key). Their
+    contents are rendered by the role's templates (instance_settings.j2).
   - >-
     C(jupyter_unit_states) returns what the C(labforge_units) module brings each instance's unit to, in one
     call - a running instance whose settings changed is restarted, another running instance is started and
@@ -83,7 +79,6 @@ options:
   _input:
     description:
       - C(jupyter_instance_tokens) takes the checked instances.
-      - C(jupyter_server_config) takes one checked instance.
       - C(jupyter_image_digest_ref) takes the C(images) list of community.docker.docker_image_info.
       - C(jupyter_deployed), C(jupyter_instance_files), C(jupyter_ready_checks), C(jupyter_unit_states) take the
         checked instances.
@@ -98,15 +93,14 @@ options:
     elements: dict
   tokens:
     description: >-
-      Positional argument of C(jupyter_server_config), C(jupyter_instance_files) and C(jupyter_ready_checks), the mapping
-      C(jupyter_instance_tokens) returned.
+      Positional argument of C(jupyter_ready_checks), the mapping C(jupyter_instance_tokens) returned.
     type: dict
   image:
     description: Positional argument of C(jupyter_image_digest_ref), the instance's parsed image (its C(image) field).
     type: dict
   images:
     description: >-
-      Positional argument of C(jupyter_deployed) and C(jupyter_instance_files), the inspected images.
+      Positional argument of C(jupyter_deployed), the inspected images.
     type: list
     elements: dict
   instances:
@@ -144,9 +138,11 @@ options:
   gid:
     description: Positional argument of C(jupyter_instance_files), the group of the notebook storage and of the server configs.
     type: int
-  header:
-    description: Optional argument of C(jupyter_instance_files), a comment block at the top of the env files.
-    type: str
+  settings:
+    description: >-
+      Positional argument of C(jupyter_instance_files), each instance's rendered files (name to instance.env,
+      container.env and jupyter_server_config.json).
+    type: dict
 """
 
 EXAMPLES = r"""
@@ -154,13 +150,6 @@ EXAMPLES = r"""
   ansible.builtin.set_fact:
     __tokens: "{{ __instances | jupyter_instance_tokens(__token_files.results) }}"
   no_log: true
-
-- name: Server config of an instance
-  ansible.builtin.copy:
-    content: "{{ item | jupyter_server_config(__tokens) | to_nice_json }}"
-    dest: /etc/labforge/jupyter/alice/jupyter_server_config.json
-    mode: "0600"
-  # {"ServerApp": {"base_url": "/"}, "IdentityProvider": {"token": "..."}}
 
 - name: Image to run
   ansible.builtin.debug:
@@ -194,7 +183,8 @@ EXAMPLES = r"""
     files: "{{ __layout.files }}"
     secret_files: "{{ __layout.secret_files }}"
   vars:
-    __layout: "{{ __instances | jupyter_instance_files(__tokens, __images, __volumes, '/etc/labforge/jupyter', 1000, 100) }}"
+    __layout: "{{ __instances | jupyter_instance_files(__settings, __volumes, '/etc/labforge/jupyter', 1000, 100) }}"
+    __settings: "{{ lookup('ansible.builtin.template', 'instance_settings.j2') | from_json }}"
 
 - name: Wait until the instances answer
   jupyter_ready:
@@ -212,7 +202,6 @@ RETURN = r"""
 _value:
   description:
     - C(jupyter_instance_tokens) returns a mapping of instance name to token.
-    - C(jupyter_server_config) returns the settings as a mapping, ready for to_nice_json.
     - C(jupyter_image_digest_ref) returns a string, an image reference or ID.
     - C(jupyter_deployed) returns a mapping of instance name to a mapping with C(image) and C(runs).
     - C(jupyter_images_missing) returns a list of image references.
@@ -231,7 +220,6 @@ class FilterModule:
         return ansible_filter_map(
             {
                 "jupyter_instance_tokens": jupyter_instance_tokens,
-                "jupyter_server_config": jupyter_server_config,
                 "jupyter_image_digest_ref": jupyter_image_digest_ref,
                 "jupyter_deployed": jupyter_deployed,
                 "jupyter_images_missing": jupyter_images_missing,

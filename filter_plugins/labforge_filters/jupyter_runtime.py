@@ -1,10 +1,10 @@
-"""What the jupyter role writes for a checked instance: its server config, its token and
-the exact image it runs."""
+"""What the jupyter role works out for its checked instances: tokens, the exact image each runs,
+storage, what to pull and create, where their files go, readiness checks and unit states. The
+files' contents come from the role's templates (instance_settings.j2)."""
 
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -42,23 +42,6 @@ def jupyter_instance_tokens(instances: object, token_file_results: object = None
                 )
             tokens[instance["name"]] = token
     return tokens
-
-
-def jupyter_server_config(instance: object, tokens: object) -> dict[str, Any]:
-    """The jupyter_server settings file of an instance: its base_url and either its token or
-    its password hash (then no token is accepted)."""
-    if not isinstance(instance, Mapping) or not isinstance(tokens, Mapping):
-        raise LabforgeFilterError("expected a checked instance and the tokens mapping")
-    config: dict[str, Any] = {"ServerApp": {"base_url": instance["base_url"]}}
-    if instance["auth"] == "password":
-        config["IdentityProvider"] = {"token": ""}
-        config["PasswordIdentityProvider"] = {
-            "hashed_password": instance["password_hash"],
-            "password_required": True,
-        }
-    else:
-        config["IdentityProvider"] = {"token": tokens[instance["name"]]}
-    return config
 
 
 def _find_image(images: object, image: Mapping[str, Any]) -> Mapping[str, Any] | None:
@@ -185,40 +168,35 @@ def jupyter_host_queries(instances: object, default_image: object) -> dict[str, 
     return queries
 
 
-def _mount_option(mount: Mapping[str, str]) -> str:
-    kind = "bind" if mount["type"] == "path" else "volume"
-    return f"type={kind},source={mount['source']},target={mount['target']}"
+SETTINGS_FILES = ("instance.env", "container.env", "jupyter_server_config.json")
 
 
 def jupyter_instance_files(
     instances: object,
-    tokens: object,
-    images: object,
+    settings: object,
     volumes: object,
     config_dir: object,
     uid: object,
     gid: object,
-    header: object = "",
 ) -> dict[str, list[dict[str, Any]]]:
-    """What the role writes for its running instances (with their storage), for the
-    labforge_files module.
+    """Where and how the role writes its running instances' files, for the labforge_files module.
 
-    For each instance: its directory under ``config_dir``, root's only; its unit settings
-    (instance.env, with the image pinned from ``images``, the inspected images); its extra
-    environment (container.env); its server config, a secret owned by root and readable by
-    the group ``gid`` that the container runs as (no other user of the host can reach it
-    through the directory); and the top of each host directory it mounts, and of a named
-    volume mounted at work/, owned by ``uid``:``gid`` with setgid (the volume's mountpoint from
-    ``volumes``, the inspected volumes; one not created yet is left out). Each instance's settings carry its name as
-    ``key``, so the module says which changed; the storage does not, since its owner changing
+    ``settings`` holds each instance's files as the role's templates render them
+    (instance_settings.j2: name to instance.env, container.env and jupyter_server_config.json).
+    For each instance: its directory under ``config_dir``, root's only; its unit settings and
+    its extra environment; its server config, a secret owned by root and readable by the group
+    ``gid`` that the container runs as (no other user of the host can reach it through the
+    directory); and the top of each host directory it mounts, and of a named volume mounted at
+    work/, owned by ``uid``:``gid`` with setgid (the volume's mountpoint from ``volumes``, the
+    inspected volumes; one not created yet is left out). Each instance's settings carry its name
+    as ``key``, so the module says which changed; the storage does not, since its owner changing
     is no reason to restart the instance."""
-    if not isinstance(instances, list) or not isinstance(tokens, Mapping):
-        raise LabforgeFilterError("expected the checked instances and the tokens mapping")
+    if not isinstance(instances, list) or not isinstance(settings, Mapping):
+        raise LabforgeFilterError("expected the checked instances and the rendered settings")
     if not isinstance(config_dir, str) or not config_dir.startswith("/"):
         raise LabforgeFilterError(f"expected an absolute config directory, got {got(config_dir)}")
     mountpoints = {v.get("Name"): v.get("Mountpoint") for v in volumes if isinstance(v, Mapping)} \
         if isinstance(volumes, list) else {}
-    top = f"{header}\n" if header else ""
     out: dict[str, list[dict[str, Any]]] = {
         "directories": [{"path": config_dir, "owner": "root", "group": "root", "mode": "0755"}],
         "files": [],
@@ -226,27 +204,9 @@ def jupyter_instance_files(
     }
     for instance in instances:
         name, where = instance["name"], f"{config_dir}/{instance['name']}"
-        home, *work = instance["mounts"]
-        # Docker parses --gpus as CSV: "device=0,1" is one request only inside double quotes.
-        # systemd removes one level of quoting when it splits $JUPYTER_GPUS, so they are escaped,
-        # and the single quotes keep the backslashes in the EnvironmentFile.
-        gpus = f"'--gpus=\\\"{instance['gpus']}\\\"'" if instance.get("gpus") else ""
-        settings = {
-            "JUPYTER_CONTAINER": instance["container"],
-            "JUPYTER_IMAGE": jupyter_image_digest_ref(images, instance["image"]),
-            "JUPYTER_PUBLISH": instance["publish"],
-            "JUPYTER_HOME_MOUNT": _mount_option(home),
-            "JUPYTER_WORK_MOUNT": f"--mount={_mount_option(work[0])}" if work else "",
-            "JUPYTER_UI": instance["ui"],
-            "JUPYTER_MEMORY": instance["memory"],
-            "JUPYTER_CPUS": instance["cpus"],
-            "JUPYTER_PIDS_LIMIT": instance["pids_limit"],
-            "JUPYTER_GPUS": gpus,
-        }
-        unit_env = f"{top}# Jupyter instance {name}; image {instance['image']['name']}\n" + "".join(
-            f"{key}={value}\n" for key, value in settings.items()
-        )
-        container_env = top + "".join(f"{key}={value}\n" for key, value in sorted(instance["env"].items()))
+        rendered = settings.get(name)
+        if not isinstance(rendered, Mapping) or any(not isinstance(rendered.get(f), str) for f in SETTINGS_FILES):
+            raise LabforgeFilterError(f"expected the rendered {', '.join(SETTINGS_FILES)} of instance {name}")
         out["directories"].append({"path": where, "owner": "root", "group": "root", "mode": "0700", "key": name})
         for mount in instance["mounts"]:
             # A named volume mounted as the home gets the image's home (files, owner and mode)
@@ -258,13 +218,11 @@ def jupyter_instance_files(
                 out["directories"].append({"path": storage, "owner": str(uid), "group": str(gid), "mode": "2775"})
         # Each replaced version is kept, for the rollback of a start that fails (tasks/rollback.yml).
         out["files"] += [
-            {"path": f"{where}/instance.env", "content": unit_env, "owner": "root", "group": "root",
-             "mode": "0644", "key": name, "keep_previous": True},
-            {"path": f"{where}/container.env", "content": container_env, "owner": "root", "group": "root",
-             "mode": "0644", "key": name, "keep_previous": True},
+            {"path": f"{where}/{file}", "content": rendered[file], "owner": "root", "group": "root",
+             "mode": "0644", "key": name, "keep_previous": True}
+            for file in SETTINGS_FILES[:2]
         ]
-        server_config = json.dumps(jupyter_server_config(instance, tokens), indent=2, sort_keys=True) + "\n"
-        out["secret_files"].append({"path": f"{where}/jupyter_server_config.json", "content": server_config,
+        out["secret_files"].append({"path": f"{where}/{SETTINGS_FILES[2]}", "content": rendered[SETTINGS_FILES[2]],
                                     "owner": "root", "group": str(gid), "mode": "0640", "key": name,
                                     "keep_previous": True})
     return out

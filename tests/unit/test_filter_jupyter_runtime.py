@@ -1,4 +1,5 @@
-"""jupyter_instance_tokens, jupyter_server_config, jupyter_image_digest_ref and the files and images filters."""
+"""jupyter_instance_tokens, jupyter_image_digest_ref and the files and images filters. The files'
+contents are the templates' (test_jupyter_templates.py)."""
 
 import base64
 
@@ -12,7 +13,6 @@ from labforge_filters.jupyter_runtime import (
     jupyter_image_digest_ref,
     jupyter_instance_tokens,
     jupyter_instances_storage,
-    jupyter_server_config,
 )
 
 DEFAULTS = {"image": "127.0.0.1:5000/labforge/jupyter-test:1", "bind_address": "127.0.0.1", "memory": "1g",
@@ -45,17 +45,6 @@ def test_tokens_come_from_instances_and_token_files():
 def test_a_token_file_without_a_usable_token_fails_naming_the_instance():
     with pytest.raises(LabforgeFilterError, match=r"jupyter_instances\[file\]: token_file /etc/secret must hold"):
         jupyter_instance_tokens(instances(), [slurped("file", "short")])
-
-
-def test_server_config_for_token_and_password_instances():
-    checked = instances()
-    tokens = jupyter_instance_tokens(checked, [slurped("file", "from-file-token-123")])
-    assert jupyter_server_config(checked[0], tokens) == {
-        "ServerApp": {"base_url": "/tok/"}, "IdentityProvider": {"token": TOKEN}}
-    password = jupyter_server_config(checked[2], tokens)
-    assert password["IdentityProvider"] == {"token": ""}
-    assert password["PasswordIdentityProvider"]["password_required"] is True
-    assert passwd_check(password["PasswordIdentityProvider"]["hashed_password"], "pa55word-x")
 
 
 def test_urls_and_publish_specs_reach_wildcard_binds_on_loopback():
@@ -138,51 +127,43 @@ def test_host_queries_come_from_the_instances_as_given_skipping_what_is_malforme
     assert jupyter_host_queries("not a list", "default:1")["images"] == []
 
 
-def test_instance_files_hold_settings_environment_and_a_secret_server_config():
-    import json
+def rendered(*names):
+    """Settings as instance_settings.j2 renders them (their contents: test_jupyter_templates.py)."""
+    return {name: {"instance.env": f"env of {name}\n", "container.env": "",
+                   "jupyter_server_config.json": f'{{"token": "{TOKEN}"}}\n'} for name in names}
 
+
+def test_instance_files_place_the_settings_and_keep_the_server_config_secret():
     from labforge_filters.jupyter_runtime import jupyter_instance_files
 
-    checked = jupyter_instances_storage(jupyter_instances_check(
-        [{"name": "a", "token": TOKEN, "env": {"B": "2", "A": "1"}, "gpus": "device=0,1"}], DEFAULTS), {})
+    checked = jupyter_instances_storage(jupyter_instances_check([{"name": "a", "token": TOKEN}], DEFAULTS), {})
     volumes = [{"Name": "jupyter-a", "Mountpoint": "/var/lib/docker/volumes/jupyter-a/_data"}, "junk"]
-    layout = jupyter_instance_files(checked, {"a": TOKEN}, [INFO_1], volumes, "/etc/lab", 1000, 100, "# managed")
+    layout = jupyter_instance_files(checked, rendered("a"), volumes, "/etc/lab", 1000, 100)
     # The named home volume is left to Docker, which gives it the image's home when first mounted.
     assert [d["path"] for d in layout["directories"]] == ["/etc/lab", "/etc/lab/a"]
     assert layout["directories"][1]["key"] == "a" and "key" not in layout["directories"][0]
     assert layout["directories"][1]["mode"] == "0700"  # the server config is reached through root's directory only
     unit_env, container_env = layout["files"]
-    assert unit_env["path"] == "/etc/lab/a/instance.env" and unit_env["mode"] == "0644"
-    lines = unit_env["content"].splitlines()
-    assert lines[0] == "# managed"
-    assert f"JUPYTER_IMAGE=127.0.0.1:5000/labforge/jupyter-test@{DIGEST}" in lines
-    assert "JUPYTER_PUBLISH=127.0.0.1:8888:8888" in lines
-    # Quoted for systemd's EnvironmentFile and its splitting of $JUPYTER_GPUS, and inside for Docker's
-    # CSV: one request for GPUs 0 and 1 (molecule/jupyter checks what Docker gets).
-    assert """JUPYTER_GPUS='--gpus=\\"device=0,1\\"'""" in lines
-    assert "JUPYTER_HOME_MOUNT=type=volume,source=jupyter-a,target=/home/jovyan" in lines
-    assert "JUPYTER_WORK_MOUNT=" in lines
-    assert container_env["content"] == "# managed\nA=1\nB=2\n"
+    assert unit_env == {"path": "/etc/lab/a/instance.env", "content": "env of a\n", "owner": "root",
+                        "group": "root", "mode": "0644", "key": "a", "keep_previous": True}
+    assert container_env["path"] == "/etc/lab/a/container.env" and container_env["keep_previous"]  # for a rollback
     (secret,) = layout["secret_files"]
     assert secret == {"path": "/etc/lab/a/jupyter_server_config.json", "owner": "root", "group": "100",
-                      "mode": "0640", "key": "a", "content": secret["content"], "keep_previous": True}
-    assert unit_env["keep_previous"] and container_env["keep_previous"]  # for a rollback
-    assert json.loads(secret["content"])["IdentityProvider"] == {"token": TOKEN}
-    assert TOKEN not in unit_env["content"] + container_env["content"]
+                      "mode": "0640", "key": "a", "content": f'{{"token": "{TOKEN}"}}\n', "keep_previous": True}
 
 
-def test_instance_files_run_a_missing_image_by_name_and_need_an_absolute_directory():
+def test_instance_files_need_each_instances_settings_and_an_absolute_directory():
     from labforge_filters.jupyter_runtime import jupyter_instance_files
 
     checked = jupyter_instances_storage(jupyter_instances_check(
         [{"name": "a", "token": TOKEN}, {"name": "p", "token": TOKEN, "volume": "/srv/p"}], DEFAULTS), None)
-    layout = jupyter_instance_files(checked, {"a": TOKEN, "p": TOKEN}, [], [], "/etc/lab", 1000, 100)
-    assert "JUPYTER_IMAGE=127.0.0.1:5000/labforge/jupyter-test:1\n" in layout["files"][0]["content"]
-    assert layout["files"][1]["content"] == ""
+    layout = jupyter_instance_files(checked, rendered("a", "p"), [], "/etc/lab", 1000, 100)
     # The volume not created yet (check mode) is left out; the host directory is there.
     assert [d["path"] for d in layout["directories"]] == ["/etc/lab", "/etc/lab/a", "/etc/lab/p", "/srv/p"]
     with pytest.raises(LabforgeFilterError, match="absolute config directory"):
-        jupyter_instance_files(checked, {"a": TOKEN}, [], [], "etc/lab", 1000, 100)
+        jupyter_instance_files(checked, rendered("a", "p"), [], "etc/lab", 1000, 100)
+    with pytest.raises(LabforgeFilterError, match="rendered instance.env, container.env, jupyter_server_config.json of instance p"):
+        jupyter_instance_files(checked, rendered("a"), [], "/etc/lab", 1000, 100)
 
 
 def test_volumes_missing_are_named_volumes_not_on_the_host_each_once():
@@ -220,15 +201,12 @@ def test_an_instance_deployed_before_homes_persisted_keeps_its_volume_at_work(re
     assert old["mounts"] == [{"type": "volume", "source": "jupyter-a-home", "target": "/home/jovyan"},
                              {"type": "path", "source": "/srv/a", "target": "/home/jovyan/work"}]
     volumes = [{"Name": "jupyter-a-home", "Mountpoint": "/v/jupyter-a-home/_data"}]
-    layout = jupyter_instance_files([old], {"a": TOKEN}, [], volumes, "/etc/lab", 1000, 100)
-    lines = layout["files"][0]["content"].splitlines()
-    assert "JUPYTER_HOME_MOUNT=type=volume,source=jupyter-a-home,target=/home/jovyan" in lines
-    assert "JUPYTER_WORK_MOUNT=--mount=type=bind,source=/srv/a,target=/home/jovyan/work" in lines
+    layout = jupyter_instance_files([old], rendered("a"), volumes, "/etc/lab", 1000, 100)
     assert layout["directories"][-1] == {"path": "/srv/a", "owner": "1000", "group": "100", "mode": "2775"}
     (named,) = jupyter_instances_storage(
         jupyter_instances_check([{"name": "a", "token": TOKEN}], DEFAULTS), record)
     volumes.append({"Name": "jupyter-a", "Mountpoint": "/v/jupyter-a/_data"})
-    layout = jupyter_instance_files([named], {"a": TOKEN}, [], volumes, "/etc/lab", 1000, 100)
+    layout = jupyter_instance_files([named], rendered("a"), volumes, "/etc/lab", 1000, 100)
     assert [d["path"] for d in layout["directories"]] == ["/etc/lab", "/etc/lab/a", "/v/jupyter-a/_data"]
 
 
