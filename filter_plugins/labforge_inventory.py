@@ -1,4 +1,4 @@
-"""Ansible filter shim: misspelled labforge variables (logic in labforge_filters.inventory)."""
+"""Ansible filter shim: misspelled labforge variables, listed users a host lacks (logic in labforge_filters.inventory)."""
 
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ if _PLUGIN_DIR not in sys.path:
     sys.path.append(_PLUGIN_DIR)
 
 from labforge_filters.errors import ansible_filter_map  # noqa: E402
-from labforge_filters.inventory import labforge_role_specs, labforge_unknown_vars  # noqa: E402
+from labforge_filters.inventory import labforge_role_specs, labforge_unknown_vars, labforge_users_exist  # noqa: E402
 
 DOCUMENTATION = r"""
 name: labforge_unknown_vars
-short_description: Find misspelled labforge variables (labforge_unknown_vars)
+short_description: Find misspelled labforge variables, and listed users a host does not have
 version_added: 0.1.0
 author: labforge maintainers
 description:
@@ -28,10 +28,15 @@ description:
   - >-
     C(labforge_role_specs) returns the argument spec files (C(meta/argument_specs.yml)) of the roles in a
     directory, sorted, read on the controller: where C(known) and C(prefixes) come from.
+  - >-
+    C(labforge_users_exist) returns a list of user names as it is when the host's passwd database (as
+    C(ansible.builtin.getent) reads it) has every one of them, and fails naming the variable, the missing
+    users and the host otherwise. docker_engine and hypervisor check the users they add to groups with it.
 options:
   _input:
     description: >-
-      C(labforge_unknown_vars) takes the host's variable names; C(labforge_role_specs) the roles directory.
+      C(labforge_unknown_vars) takes the host's variable names; C(labforge_role_specs) the roles directory;
+      C(labforge_users_exist) the user names.
     type: raw
     required: true
   known:
@@ -44,6 +49,18 @@ options:
     type: list
     elements: str
     required: true
+  passwd:
+    description: Positional argument of C(labforge_users_exist), the host's passwd database (C(getent_passwd)).
+    type: dict
+    required: true
+  variable:
+    description: Positional argument of C(labforge_users_exist), the variable the users come from, for the message.
+    type: str
+    required: true
+  host:
+    description: Optional argument of C(labforge_users_exist), the host, for the message.
+    type: str
+    default: this host
 """
 
 EXAMPLES = r"""
@@ -57,6 +74,13 @@ EXAMPLES = r"""
   ansible.builtin.debug:
     msg: "{{ role_path | dirname | labforge_role_specs }}"
   # => ["/srv/labforge/roles/docker_engine/meta/argument_specs.yml", ...]
+
+- name: Check the users to put in the docker group
+  ansible.builtin.assert:
+    that: >-
+      docker_engine_users | labforge_users_exist(ansible_facts['getent_passwd'], 'docker_engine_users', inventory_hostname)
+      | length == docker_engine_users | length
+  # fails: "docker_engine_users: bob does not exist on lab1; list existing users only"
 """
 
 RETURN = r"""
@@ -64,12 +88,13 @@ _value:
   description: >-
     C(labforge_unknown_vars) returns a list of mappings with C(name), C(suggestion) (empty when none is close)
     and C(text), the two in a phrase for a message. C(labforge_role_specs) returns a list of paths.
+    C(labforge_users_exist) returns the user names.
   type: list
-  elements: dict
 """
 
 
 class FilterModule:
     def filters(self) -> dict[str, Callable[..., Any]]:
         return ansible_filter_map({"labforge_unknown_vars": labforge_unknown_vars,
-                                   "labforge_role_specs": labforge_role_specs})
+                                   "labforge_role_specs": labforge_role_specs,
+                                   "labforge_users_exist": labforge_users_exist})

@@ -7,7 +7,7 @@ DOCUMENTATION = r"""
 module: docker_engine_host_info
 short_description: What the docker_engine role needs to know about a host, read in one round trip
 description:
-  - Reads the dpkg state of the named packages, which of the named users exist, the PCI
+  - Reads the dpkg state of the named packages, the passwd entries of the named users, the PCI
     devices' vendor and class, the command line that docker.service gives dockerd and whether
     the unit is active and enabled, whether the installed dockerd can validate a configuration
     file, which of the named paths exist, dockerd's daemon.json and the role's record of what it
@@ -58,10 +58,14 @@ packages:
   type: dict
   returned: always
   sample: {"docker.io": {"version": "20.10.24+dfsg1-1+b3", "installed": true, "selection": "install"}}
-missing_users:
-  description: The named users the passwd database does not have.
-  type: list
+passwd:
+  description: >-
+    The passwd entries of the named users that exist, in the shape of M(ansible.builtin.getent)'s
+    C(getent_passwd) (name to password field, uid, gid, gecos, home, shell), for the filter
+    labforge_users_exist.
+  type: dict
   returned: always
+  sample: {"labadmin": ["x", "1000", "1000", "", "/home/labadmin", "/bin/bash"]}
 pci:
   description: One "path:value" line per vendor and class file under /sys/bus/pci/devices.
   type: list
@@ -134,14 +138,16 @@ def parse_dpkg_query(text: str) -> dict[str, dict[str, object]]:
     return packages
 
 
-def missing_users(names: list[str]) -> list[str]:
-    missing = []
+def passwd_entries(names: list[str]) -> dict[str, list[str]]:
+    """The passwd entries of the named users that exist, as ansible.builtin.getent gives them."""
+    entries = {}
     for name in names:
         try:
-            pwd.getpwnam(name)
+            user = pwd.getpwnam(name)
         except KeyError:
-            missing.append(name)
-    return missing
+            continue
+        entries[name] = [user.pw_passwd, str(user.pw_uid), str(user.pw_gid), user.pw_gecos, user.pw_dir, user.pw_shell]
+    return entries
 
 
 def pci_lines(root: str = "/sys/bus/pci/devices") -> list[str]:
@@ -283,7 +289,7 @@ def main() -> None:
     module.exit_json(
         changed=False,
         packages=packages,
-        missing_users=missing_users(params["users"]),
+        passwd=passwd_entries(params["users"]),
         pci=pci_lines(),
         unit_exec_start=unit.get("ExecStart", ""),
         unit_state={"active": unit.get("ActiveState", ""), "enabled": unit.get("UnitFileState", "")},

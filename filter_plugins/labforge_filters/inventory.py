@@ -1,4 +1,5 @@
-"""Inventory checks that run before any role: misspelled labforge variables."""
+"""Inventory checks: misspelled labforge variables (before any role), and listed users that a
+host does not have (in each role that puts users in a group)."""
 
 from __future__ import annotations
 
@@ -45,6 +46,22 @@ def labforge_role_specs(roles_dir: object) -> list[str]:
     if not isinstance(roles_dir, str) or not os.path.isdir(roles_dir):
         raise LabforgeFilterError(f"expected the roles directory, got {got(roles_dir)}")
     return sorted(glob.glob(os.path.join(glob.escape(roles_dir), "*", "meta", "argument_specs.yml")))
+
+
+def labforge_users_exist(users: object, passwd: object, variable: object, host: object = "this host") -> list[str]:
+    """``users``, when every one of them is in ``passwd`` (the host's passwd database as
+    ansible.builtin.getent reads it); else an error naming ``variable``, the missing users and
+    ``host``. One check for every role that adds listed users to a group."""
+    if not isinstance(users, list) or not all(isinstance(user, str) for user in users):
+        raise LabforgeFilterError(f"{variable} must be a list of user names, got {got(users)}")
+    known = passwd if isinstance(passwd, (dict, list)) else {}
+    missing = [user for user in users if user not in known]
+    if missing:
+        verb = "does" if len(missing) == 1 else "do"
+        raise LabforgeFilterError(
+            f"{variable}: {', '.join(missing)} {verb} not exist on {host}; list existing users only"
+        )
+    return users
 
 
 class FilterModule:

@@ -1,9 +1,12 @@
-"""labforge_unknown_vars: misspelled role variables are found, with a suggestion."""
+"""labforge_unknown_vars: misspelled role variables are found, with a suggestion;
+labforge_users_exist: listed users a host lacks fail naming the variable."""
+
+import re
 
 import pytest
 
 from labforge_filters.errors import LabforgeFilterError
-from labforge_filters.inventory import labforge_unknown_vars
+from labforge_filters.inventory import labforge_unknown_vars, labforge_users_exist
 
 KNOWN = ["jupyter_instances", "jupyter_image", "docker_engine_users", "docker_engine_daemon_config"]
 PREFIXES = ["jupyter_", "docker_engine_"]
@@ -45,3 +48,24 @@ def test_role_specs_are_every_roles_argument_specs_sorted(tmp_path):
                                                   str(tmp_path / "b_role" / "meta" / "argument_specs.yml")]
     with pytest.raises(LabforgeFilterError, match="roles directory"):
         labforge_role_specs(str(tmp_path / "missing"))
+
+
+def test_listed_users_that_the_host_has_pass_through():
+    passwd = {"root": ["x", "0"], "alice": ["x", "1000"]}
+    assert labforge_users_exist(["alice", "root"], passwd, "docker_engine_users") == ["alice", "root"]
+    assert labforge_users_exist([], {}, "hypervisor_users") == []
+
+
+@pytest.mark.parametrize(
+    ("users", "message"),
+    [
+        (["alice", "bob"], "docker_engine_users: bob does not exist on lab1; list existing users only"),
+        (["bob", "carol"], "docker_engine_users: bob, carol do not exist on lab1"),
+        ("alice", "docker_engine_users must be a list of user names, got a string"),
+        ([1000], "docker_engine_users must be a list of user names"),
+    ],
+    ids=["one-missing", "two-missing", "a-string", "a-uid"],
+)
+def test_users_the_host_lacks_fail_naming_the_variable_and_the_host(users, message):
+    with pytest.raises(LabforgeFilterError, match=re.escape(message)):
+        labforge_users_exist(users, {"alice": ["x", "1000"]}, "docker_engine_users", "lab1")

@@ -129,7 +129,7 @@ def test_bad_input_fails_first_and_changes_nothing(host):
         ({"docker_engine_install_source": "snap"}, "docker_engine_install_source"),
         ({"docker_engine_daemon_config": {"hosts": ["unix:///var/run/docker.sock"]}},
          "daemon.json and the dockerd flags of docker.service both set hosts"),
-        ({"docker_engine_users": ["student", "nosuchuser"]}, "docker_engine_users: nosuchuser"),
+        ({"docker_engine_users": ["student", "nosuchuser"]}, "docker_engine_users: nosuchuser does not exist on"),
         ({"docker_engine_gpu": "maybe"}, "docker_engine_gpu must be auto, true or false"),
     ]
     for extra_vars, message in cases:

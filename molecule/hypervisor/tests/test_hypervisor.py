@@ -269,6 +269,7 @@ def bad_runs(host) -> dict[str, Future]:
         "accel_unknown": ("converge.yml", {"hypervisor_accel": "warp"}),
         "accel_kvm": ("converge.yml", {"hypervisor_accel": "kvm"}),
         "memory": ("lab_vm.yml", {"lab_vm_guests": [_guest(memory_mib=memtotal_mib * 4)]}),
+        "users": ("converge.yml", {"hypervisor_users": ["student", "nobody-here"]}),
         # Good input that would change the host, run with the validation tags only.
         "validate_only": (
             "converge.yml",
@@ -312,6 +313,12 @@ def test_kvm_forced_on_a_host_without_usable_kvm_fails_naming_the_cause(host, ba
     failed_before_any_change(result, host)
     assert "hypervisor_accel is 'kvm' but KVM is not usable on this host" in result.output
     assert "Set hypervisor_accel to 'auto' or 'tcg'" in result.output
+
+
+def test_a_user_the_host_lacks_fails_before_any_change(host, bad_runs):
+    result = bad_runs["users"].result()
+    failed_before_any_change(result, host)
+    assert f"hypervisor_users: nobody-here does not exist on {host_name(host)}; list existing users only" in result.output
 
 
 def test_more_memory_than_the_host_has_fails_before_any_change(host, bad_runs):
