@@ -57,6 +57,13 @@ def test_a_jupyter_host_must_be_a_container_host(tmp_path):
     assert "lab2 in jupyter_hosts but not in container_hosts" in out
 
 
+def test_a_swarm_node_must_be_a_container_host(tmp_path):
+    groups = {**LAB, "swarm_managers": ["lab1"], "swarm_workers": ["lab3"]}
+    rc, out = preflight(inventory(tmp_path, groups))
+    assert rc != 0
+    assert "lab3 in swarm_managers or swarm_workers but not in container_hosts" in out
+
+
 def test_missing_groups_are_named(tmp_path):
     rc, out = preflight(inventory(tmp_path, {"container_hosts": ["lab1"]}))
     assert rc != 0
@@ -87,7 +94,7 @@ def test_a_malformed_instance_fails_in_the_preflight(tmp_path, instance, message
 
 
 VAULT = ("--vault-password-file", str(EXAMPLE / "vault-password.txt"))
-SITE_PLAYS = ["Preflight", "Registry mirror hosts", "Container hosts", "Hypervisor hosts", "Jupyter hosts"]
+SITE_PLAYS = ["Preflight", "Registry mirror hosts", "Container hosts", "Swarm hosts", "Hypervisor hosts", "Jupyter hosts"]
 
 
 @pytest.mark.parametrize("playbook", ["site.yml", *sorted(f"playbooks/{p.name}" for p in (TOP / "playbooks").glob("*.yml"))])
@@ -101,7 +108,8 @@ def test_site_runs_every_play_in_order_with_its_roles_tasks():
     assert rc == 0, out
     plays = [play.split(": ", 1)[1].split(" - ")[0] for play in out.split("play #")[1:]]
     assert plays == SITE_PLAYS
-    for task in ("preflight : ", "docker_engine : ", "hypervisor : ", "jupyter : Ask each instance for /api/status"):
+    for task in ("preflight : ", "docker_engine : ", "docker_swarm : Initialise the swarm on the leader", "hypervisor : ",
+                 "jupyter : Ask each instance for /api/status"):
         assert task in out
 
 
