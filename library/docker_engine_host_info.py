@@ -9,7 +9,8 @@ short_description: What the docker_engine role needs to know about a host, read 
 description:
   - Reads the dpkg state of the named packages, the passwd entries of the named users, the PCI
     devices' vendor and class, the command line that docker.service gives dockerd and whether
-    the unit is active and enabled, whether the installed dockerd can validate a configuration
+    the unit is active and enabled, whether a running engine is a Docker Swarm node, whether
+    the installed dockerd can validate a configuration
     file, which of the named paths exist, dockerd's daemon.json and the role's record of what it
     wrote there.
   - Only reads; it never changes the host, so it runs the same in check mode.
@@ -80,6 +81,13 @@ unit_state:
   type: dict
   returned: always
   sample: {"active": "active", "enabled": "enabled"}
+swarm_state:
+  description: >-
+    The running engine's swarm state (C(inactive), C(pending), C(active), C(error), C(locked)), empty when
+    the unit is not active or the engine does not answer within 10 s.
+  type: str
+  returned: always
+  sample: active
 dockerd_validates:
   description: Whether the installed dockerd has --validate (Docker 23 and newer).
   type: bool
@@ -280,6 +288,14 @@ def main() -> None:
                                          params["unit"]])
         unit = parse_show(out) if rc == 0 else {}
 
+    # A swarm node must keep live-restore off, or dockerd refuses to start (docker_engine's
+    # docker_engine_live_restore: auto). Asked only of a running engine, bounded.
+    swarm_state = ""
+    docker, timeout = module.get_bin_path("docker"), module.get_bin_path("timeout")
+    if docker and timeout and unit.get("ActiveState") == "active":
+        rc, out, _ = module.run_command([timeout, "10", docker, "info", "--format", "{{.Swarm.LocalNodeState}}"])
+        swarm_state = out.strip() if rc == 0 else ""
+
     dockerd_validates = False
     dockerd = module.get_bin_path("dockerd")
     if dockerd:
@@ -293,6 +309,7 @@ def main() -> None:
         pci=pci_lines(),
         unit_exec_start=unit.get("ExecStart", ""),
         unit_state={"active": unit.get("ActiveState", ""), "enabled": unit.get("UnitFileState", "")},
+        swarm_state=swarm_state,
         dockerd_validates=dockerd_validates,
         paths={path: os.path.lexists(path) for path in params["paths"]},
         daemon_json=read_daemon_json(params["daemon_json"]),

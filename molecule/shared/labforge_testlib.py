@@ -27,17 +27,24 @@ class PlayResult:
         raise AssertionError(f"no PLAY RECAP line for {host} in:\n{self.output[-3000:]}")
 
 
-def run_playbook(playbook: str = "converge.yml", extra_vars: dict | None = None, *args: str) -> PlayResult:
+def run_playbook(playbook: str = "converge.yml", extra_vars: dict | None = None, *args: str,
+                 inventory: Path | None = None) -> PlayResult:
     """Run a playbook of the scenario against Molecule's inventory, as `molecule converge` does
-    (the inventory directory, with the group_vars and hosts files a scenario links in)."""
+    (the inventory directory, with the group_vars and hosts files a scenario links in), or
+    against another inventory directory."""
     scenario = Path(os.environ["MOLECULE_SCENARIO_DIRECTORY"])
-    inventory = Path(os.environ["MOLECULE_INVENTORY_FILE"]).parent
+    inventory = inventory or molecule_inventory()
     command = ["ansible-playbook", "-i", str(inventory), str(scenario / playbook), *args]
     if extra_vars:
         command += ["--extra-vars", json.dumps(extra_vars)]
     env = {**os.environ, "ANSIBLE_FORCE_COLOR": "0", "ANSIBLE_NOCOLOR": "1", "COLUMNS": "200"}
     done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=1200)
     return PlayResult(done.returncode, ANSI.sub("", done.stdout + done.stderr))
+
+
+def molecule_inventory() -> Path:
+    """The inventory directory Molecule made for the scenario."""
+    return Path(os.environ["MOLECULE_INVENTORY_FILE"]).parent
 
 
 def host_name(host) -> str:

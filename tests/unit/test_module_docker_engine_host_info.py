@@ -20,6 +20,8 @@ def test_reads_packages_users_and_paths_of_this_machine(tmp_path):
     assert result["paths"] == {str(tmp_path / "there"): True, str(tmp_path / "not-there"): False}
     assert isinstance(result["pci"], list) and isinstance(result["dockerd_validates"], bool)
     assert set(result["unit_state"]) == {"active", "enabled"}
+    if result["unit_state"]["active"] != "active":  # no engine asked: the swarm state stays unknown
+        assert result["swarm_state"] == ""
 
 
 def test_check_mode_reads_the_same(tmp_path):

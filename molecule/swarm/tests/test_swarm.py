@@ -10,9 +10,11 @@ The tests run in file order, each on the swarm the previous one left.
 
 import json
 import os
+import shutil
 
 import pytest
-from labforge_testlib import run_playbook
+import yaml
+from labforge_testlib import molecule_inventory, run_playbook
 
 testinfra_hosts = ["ansible://swarm_managers"]  # the tests drive the workers from here
 
@@ -85,6 +87,11 @@ def test_the_lab_network_is_an_attachable_swarm_overlay(host):
     assert (network["Driver"], network["Scope"], network["Attachable"]) == ("overlay", "swarm", True)
 
 
+def test_every_node_has_pulled_the_labs_images(host):
+    for name in (MANAGER, W1, W2):
+        assert on(host, name, f"docker image inspect --format '{{{{.Id}}}}' {HELLO}").rc == 0, name
+
+
 def test_a_service_on_a_labelled_worker_answers_by_name_from_a_container_on_the_manager(host):
     serve = f"echo {MARK} > /index.html && exec /bin/busybox httpd -f -p 8080 -h /"
     host.check_output(
@@ -107,6 +114,42 @@ def test_check_mode_on_the_converged_swarm_changes_nothing(host):
     assert result.returncode == 0, result.output[-3000:]
     for name in (MANAGER, W1, W2):
         assert result.recap(name)["changed"] == 0, result.output[-3000:]
+
+
+def test_a_malformed_image_fails_before_any_change(host):
+    result = run_playbook("converge.yml", {"docker_swarm_images": [HELLO, "Not A/Valid:ref"]})
+    assert result.returncode != 0
+    assert "invalid image reference 'Not A/Valid:ref'" in result.output, result.output[-3000:]
+    for name in (MANAGER, W1, W2):
+        assert result.recap(name)["changed"] == 0, result.output[-3000:]
+
+
+def test_the_validation_tag_checks_and_changes_nothing(host):
+    result = run_playbook("converge.yml", {"docker_swarm_node_labels": {"lab.rack": "z"}},
+                          "--tags", "docker_swarm_validate")
+    assert result.returncode == 0, result.output[-3000:]
+    assert "Refuse a node that belongs to another swarm" in result.output
+    for name in (MANAGER, W1, W2):
+        assert result.recap(name)["changed"] == 0, result.output[-3000:]
+    assert json.loads(host.check_output(f"docker node inspect {W1} --format '{{{{json .Spec.Labels}}}}'")) == \
+        {"lab.rack": "a"}
+
+
+def test_a_node_taken_out_of_the_groups_is_drained_and_active_again_once_back(host, tmp_path):
+    # The scenario's inventory without w1 in swarm_workers (Molecule writes the groups twice).
+    inventory = tmp_path / "inventory"
+    shutil.copytree(molecule_inventory(), inventory)
+    for name in ("ansible_inventory.yml", "hosts"):
+        groups = yaml.safe_load((inventory / name).read_text())
+        del groups["swarm_workers"]["hosts"][W1]
+        (inventory / name).write_text(yaml.safe_dump(groups))
+    result = run_playbook("converge.yml", inventory=inventory)
+    assert result.returncode == 0, result.output[-3000:]
+    assert f"Drained {W1}:" in result.output, result.output[-3000:]
+    assert nodes(host)[W1]["Availability"] == "Drain"
+    back = run_playbook("converge.yml")
+    assert back.returncode == 0, back.output[-3000:]
+    assert nodes(host)[W1]["Availability"] == "Active"
 
 
 def test_a_node_set_absent_is_drained_leaves_and_is_removed(host, tmp_path):
