@@ -64,6 +64,15 @@ def test_a_swarm_node_must_be_a_container_host(tmp_path):
     assert "lab3 in swarm_managers or swarm_workers but not in container_hosts" in out
 
 
+def test_the_hub_host_must_be_a_swarm_manager_and_alone(tmp_path):
+    groups = {**LAB, "container_hosts": ["lab1", "lab2"], "swarm_managers": ["lab1"], "swarm_workers": ["lab2"],
+              "hub": ["lab1", "lab2"]}
+    rc, out = preflight(inventory(tmp_path, groups))
+    assert rc != 0
+    assert "lab2 in hub but not in swarm_managers" in out
+    assert "The group hub has 2 hosts (lab1, lab2); a lab runs one hub." in out
+
+
 def test_missing_groups_are_named(tmp_path):
     rc, out = preflight(inventory(tmp_path, {"container_hosts": ["lab1"]}))
     assert rc != 0
@@ -94,7 +103,8 @@ def test_a_malformed_instance_fails_in_the_preflight(tmp_path, instance, message
 
 
 VAULT = ("--vault-password-file", str(EXAMPLE / "vault-password.txt"))
-SITE_PLAYS = ["Preflight", "Registry mirror hosts", "Container hosts", "Swarm hosts", "Hypervisor hosts", "Jupyter hosts"]
+SITE_PLAYS = ["Preflight", "Registry mirror hosts", "Container hosts", "Swarm hosts", "Hub host", "Hypervisor hosts",
+              "Jupyter hosts"]
 
 
 @pytest.mark.parametrize("playbook", ["site.yml", *sorted(f"playbooks/{p.name}" for p in (TOP / "playbooks").glob("*.yml"))])
@@ -108,7 +118,8 @@ def test_site_runs_every_play_in_order_with_its_roles_tasks():
     assert rc == 0, out
     plays = [play.split(": ", 1)[1].split(" - ")[0] for play in out.split("play #")[1:]]
     assert plays == SITE_PLAYS
-    for task in ("preflight : ", "docker_engine : ", "docker_swarm : Initialise the swarm on the leader", "hypervisor : ",
+    for task in ("preflight : ", "docker_engine : ", "docker_swarm : Initialise the swarm on the leader",
+                 "jupyterhub : Wait until the hub answers through the proxy", "hypervisor : ",
                  "jupyter : Ask each instance for /api/status"):
         assert task in out
 

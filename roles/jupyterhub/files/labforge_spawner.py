@@ -1,0 +1,120 @@
+"""SwarmSpawner for a labforge lab: each user's whole home is a named volume, kept on one node.
+
+SwarmSpawner turns its `volumes` option into bind mounts. Here the home is a `volume` mount
+instead, and since a named volume lives on the node that created it, the user is pinned to
+that node: the swarm's own scheduler places the first spawn (on the node with the fewest
+tasks, within the operator's constraints), the node's hostname and the volume's name are
+written to HOMES_DIR/<user name> (JSON), and every later spawn carries the constraint
+node.hostname==<that node>.
+The file lives in the hub's data directory, so the pin survives hub restarts and upgrades;
+playbooks/move_home.yml rewrites it after copying the home to another node.
+"""
+
+import json
+from pathlib import Path
+
+from docker.types import Mount, RestartPolicy
+from dockerspawner import SwarmSpawner
+from traitlets import List, Unicode
+
+USER_LABEL = "org.labforge.hub.user"
+# Task states in which the swarm is still bringing the server up, or runs it.
+LIVE_STATES = {"new", "pending", "assigned", "accepted", "preparing", "ready", "starting", "running"}
+
+
+class LabSwarmSpawner(SwarmSpawner):
+    home_volume_prefix = Unicode("labforge-home-", config=True, help="Name prefix of the home volumes.")
+    home_dir = Unicode("/home/jovyan", config=True, help="Where the home volume is mounted.")
+    homes_dir = Unicode(
+        "/srv/jupyterhub/homes", config=True, help="One file per user naming the node their home is on."
+    )
+    node_constraints = List(
+        Unicode(), config=True, help="Swarm placement constraints for a user's first spawn."
+    )
+
+    @property
+    def home_volume(self):
+        return self.home_volume_prefix + self.escaped_name
+
+    @property
+    def pin_file(self):
+        return Path(self.homes_dir) / self.user.name  # hub user names hold no "/"
+
+    @property
+    def mounts(self):
+        home = Mount(target=self.home_dir, source=self.home_volume, type="volume")
+        return [home] + super().mounts
+
+    def home_node(self):
+        """The hostname of the node that holds this user's home, or None before the first spawn."""
+        try:
+            return json.loads(self.pin_file.read_text())["node"]
+        except FileNotFoundError:
+            return None
+
+    async def check_home_node(self, hostname):
+        """Fail at once, with a message the user can pass on, when the home's node cannot run tasks."""
+        nodes = await self.docker("nodes", filters={"name": hostname})
+        node = next((n for n in nodes if n["Description"]["Hostname"] == hostname), None)
+        if node is None:
+            state = "no longer in the swarm"
+        elif node["Status"]["State"] != "ready":
+            state = f"{node['Status']['State']}"
+        elif node["Spec"]["Availability"] != "active":
+            state = f"{node['Spec']['Availability']}"
+        else:
+            return
+        raise RuntimeError(
+            f"The home of {self.user.name} is on the node {hostname}, which is {state}. "
+            "An administrator can bring the node back, or move the home with playbooks/move_home.yml."
+        )
+
+    async def start(self):
+        pinned = self.home_node()
+        if pinned:
+            await self.check_home_node(pinned)
+            constraints = [f"node.hostname=={pinned}"]
+        else:
+            constraints = list(self.node_constraints)
+        self.extra_placement_spec = {**self.extra_placement_spec, "constraints": constraints or None}
+        # A server that fails is started again, on its node, a few times; one that exits
+        # cleanly (File > Shut Down) stays stopped.
+        self.extra_task_spec = {
+            **self.extra_task_spec,
+            "restart_policy": RestartPolicy(condition="on-failure", delay=5_000_000_000, max_attempts=5),
+        }
+        self.extra_create_kwargs = {
+            **self.extra_create_kwargs,
+            "labels": {USER_LABEL: self.user.name},
+        }
+        started = await super().start()
+        if not pinned:
+            await self.pin_to_current_node()
+        return started
+
+    async def poll(self):
+        """Running while the swarm runs the service or is bringing a task of it up: after a
+        node's restart, or between a failure and the swarm's restart of the task, SwarmSpawner
+        alone would call the server stopped, and the hub would forget a service that the swarm
+        then starts again. A service the hub sees as stopped is removed, so that nothing runs
+        on with the user's home."""
+        if await self.get_object() is None:
+            return 0
+        tasks = await self.docker("tasks", filters={"service": self.service_name})
+        live = [t for t in tasks if t["DesiredState"] in ("running", "ready") and t["Status"]["State"] in LIVE_STATES]
+        if live:
+            return None
+        latest = max(tasks, key=lambda t: t["UpdatedAt"], default={"Status": {"State": "gone"}})
+        self.log.warning("Server of %s stopped (%s); removing its service", self.user.name, latest["Status"])
+        await self.remove_object()
+        return str(latest["Status"].get("Err") or latest["Status"]["State"])
+
+    async def pin_to_current_node(self):
+        task = await self.get_task()
+        node = await self.docker("inspect_node", task["NodeID"])
+        hostname = node["Description"]["Hostname"]
+        self.pin_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        staging = self.pin_file.parent / (self.pin_file.name + ".new")
+        staging.write_text(json.dumps({"node": hostname, "volume": self.home_volume}) + "\n")
+        staging.replace(self.pin_file)
+        self.log.info("The home of %s is on node %s from now on", self.user.name, hostname)
