@@ -38,7 +38,7 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
 import probe_ready  # noqa: E402
-from labforge_bench import cpustat, fleet, images, inventory, registry_log, report  # noqa: E402
+from labforge_bench import cpustat, fleet, hub, images, inventory, registry_log, report  # noqa: E402
 from labforge_bench.plot import fleet_plot  # noqa: E402
 from labforge_bench.procmem import PeakSampler  # noqa: E402
 
@@ -53,7 +53,7 @@ MANIFEST_TYPES = "application/vnd.docker.distribution.manifest.v2+json,applicati
 VM_PORT, CONTAINER_PORT = 18081, 18080
 
 DEFAULT_MEASURES = ("vm", "single", "scipy", "fleet")
-MEASURES = (*DEFAULT_MEASURES, "noise", "ansible")
+MEASURES = (*DEFAULT_MEASURES, "noise", "ansible", "hub")
 PROFILE = False  # --profile: per-task times in the playbook logs (adds a little to each task)
 DOCKER_DATA = "disk"  # --docker-data: where the lab hosts' engines keep their images
 
@@ -562,6 +562,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         if "ansible" in args.measures:
             raw["minimal_playbook_vs_script"] = measure_minimal_playbook(image, key, upstream, gateway, args.trials)
             save_partial(raw)
+        if "hub" in args.measures:
+            raw["hub"] = hub.measure_hub(args.trials)
+            save_partial(raw)
     finally:
         upstream.stop()
         retire_hosts(sorted(started_names))
@@ -600,7 +603,9 @@ def main() -> int:
                              "unit vs docker run), scipy (converge vs floor with a scipy-notebook-sized image), "
                              "fleet (fleet scaling and the mirror), noise (the plain script against itself with "
                              "the scipy-sized image, not in the default), ansible (bench/minimal.yml, the script's "
-                             "work as a six-task playbook, against the script, test image, not in the default); "
+                             "work as a six-task playbook, against the script, test image, not in the default), "
+                             "hub (JupyterHub on the hub scenario's swarm: spawn vs docker run, 1/4/12 users at "
+                             "once, requests per second through the proxy; not in the default); "
                              "default vm,single,scipy,fleet")
     parser.add_argument("--profile", action="store_true",
                         help="per-task times (profile_tasks) in the playbook logs under .rig/bench/logs")

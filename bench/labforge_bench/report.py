@@ -11,6 +11,8 @@ import statistics
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from . import hub
+
 RECAP = re.compile(
     r"^(?P<host>\S+)\s+:\s+ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+unreachable=(?P<unreachable>\d+)"
     r"\s+failed=(?P<failed>\d+)",
@@ -182,6 +184,8 @@ def summarise(raw: Mapping[str, Any]) -> dict[str, Any]:
     if "container_vs_vm" in raw:
         m = raw["container_vs_vm"]
         out["container_vs_vm"] = {"ratio": ratio(median(m["vm_s"]), median(m["container_s"]))}
+    if "hub" in raw:
+        out["hub"] = hub.summary(raw["hub"])
     return out
 
 
@@ -292,6 +296,8 @@ def markdown(raw: Mapping[str, Any], summary: Mapping[str, Any]) -> str:
             f"{median(m['container_s']):.2f} s vs {median(m['vm_s']):.1f} s = guest **{s['ratio']:.0f}x** slower | "
             f"measured | |"
         )
+    if "hub" in raw:
+        lines += hub.rows(raw["hub"], summary["hub"])
     if "mirror" in summary:
         m, s = raw["mirror"], summary["mirror"]
         low, high = s["with_per_image_range"]
