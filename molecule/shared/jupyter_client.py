@@ -129,14 +129,12 @@ class WebSocket:
                     return message.decode()
 
 
-def kernel_run(url, kernel_id, code, timeout=120):
-    """Run code in a kernel through its channels websocket; return what it printed, or raise
-    with the kernel's error."""
-    ws_url = url + f"api/kernels/{kernel_id}/channels?session_id={uuid.uuid4().hex}"
-    ws = WebSocket(ws_url)
+def execute(send, receive, code, timeout=120, username="labforge-test"):
+    """Run code over a kernel's channels websocket (its send and receive functions) as
+    JupyterLab runs a cell; return what it printed, or raise with the kernel's error."""
     msg_id = uuid.uuid4().hex
-    ws.send(json.dumps({
-        "header": {"msg_id": msg_id, "username": "labforge-test", "session": uuid.uuid4().hex,
+    send(json.dumps({
+        "header": {"msg_id": msg_id, "username": username, "session": uuid.uuid4().hex,
                    "msg_type": "execute_request", "version": "5.3"},
         "parent_header": {}, "metadata": {}, "channel": "shell", "buffers": [],
         "content": {"code": code, "silent": False, "store_history": True, "user_expressions": {},
@@ -144,7 +142,7 @@ def kernel_run(url, kernel_id, code, timeout=120):
     }))
     output, deadline, reply = [], time.time() + timeout, None
     while time.time() < deadline and reply is None:
-        message = json.loads(ws.receive())
+        message = json.loads(receive())
         if message.get("parent_header", {}).get("msg_id") != msg_id:
             continue
         kind = message["header"]["msg_type"]
@@ -157,6 +155,12 @@ def kernel_run(url, kernel_id, code, timeout=120):
     if reply != "ok":
         raise RuntimeError(f"the kernel answered {reply}: {''.join(output)}")
     return "".join(output)
+
+
+def kernel_run(url, kernel_id, code, timeout=120):
+    """Run code in a kernel through its channels websocket."""
+    ws = WebSocket(url + f"api/kernels/{kernel_id}/channels?session_id={uuid.uuid4().hex}")
+    return execute(ws.send, ws.receive, code, timeout)
 
 
 def login(url):

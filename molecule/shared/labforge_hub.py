@@ -5,12 +5,19 @@ kernels over their websocket) through the proxy, after the OAuth handshake a bro
 
 from __future__ import annotations
 
-import json
+import importlib.util
 import time
 import uuid
+from pathlib import Path
 
 import requests
 import websocket
+
+# The kernel protocol of jupyter_client.py beside this file (what the tests on the hosts run),
+# loaded by its path: PyPI's jupyter_client package has the same name.
+_spec = importlib.util.spec_from_file_location("labforge_jupyter_client", Path(__file__).with_name("jupyter_client.py"))
+jupyter_client = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(jupyter_client)
 
 
 class HubSession:
@@ -53,9 +60,10 @@ class HubSession:
     def server(self) -> dict:
         return self.api("GET", f"/users/{self.name}").json()["servers"].get("", {})
 
-    def start(self, timeout: float = 240) -> None:
+    def start(self, timeout: float = 240, options: dict | None = None) -> None:
+        """Ask for the user's server (with the spawn form's choices, if any) and wait until it is ready."""
         for _ in range(30):  # a stop that just finished may still be pending in the hub for a moment
-            answer = self.api("POST", f"/users/{self.name}/server")
+            answer = self.api("POST", f"/users/{self.name}/server", json=options or {})
             if not (answer.status_code == 400 and "pending" in answer.text):
                 break
             time.sleep(1)
@@ -118,28 +126,9 @@ class HubSession:
         ws = websocket.create_connection(
             f"{ws_base}/user/{self.name}/api/kernels/{kernel_id}/channels?session_id={uuid.uuid4().hex}",
             cookie=cookies, header=[f"X-XSRFToken: {self._xsrf(f'/user/{self.name}/')}"], timeout=timeout)
-        msg_id = uuid.uuid4().hex
-        ws.send(json.dumps({
-            "header": {"msg_id": msg_id, "username": self.name, "session": uuid.uuid4().hex,
-                       "msg_type": "execute_request", "version": "5.3"},
-            "parent_header": {}, "metadata": {}, "channel": "shell", "buffers": [],
-            "content": {"code": code, "silent": False, "store_history": True, "user_expressions": {},
-                        "allow_stdin": False, "stop_on_error": True}}))
-        output, reply, deadline = [], None, time.monotonic() + timeout
         try:
-            while reply is None and time.monotonic() < deadline:
-                message = json.loads(ws.recv())
-                if message.get("parent_header", {}).get("msg_id") != msg_id:
-                    continue
-                kind = message["header"]["msg_type"]
-                if kind == "stream":
-                    output.append(message["content"]["text"])
-                elif kind == "error":
-                    output.append(f"{message['content']['ename']}: {message['content']['evalue']}")
-                elif kind == "execute_reply":
-                    reply = message["content"]["status"]
+            return jupyter_client.execute(ws.send, ws.recv, code, timeout, username=self.name)
+        except RuntimeError as error:
+            raise AssertionError(str(error)) from error
         finally:
             ws.close()
-        if reply != "ok":
-            raise AssertionError(f"the kernel answered {reply}: {''.join(output)}")
-        return "".join(output)

@@ -11,6 +11,7 @@ machine that runs the tests to the manager container's proxy port.
 """
 
 import json
+import os
 import subprocess
 import time
 
@@ -21,6 +22,7 @@ from labforge_testlib import run_playbook
 
 testinfra_hosts = ["ansible://hub"]  # the manager: the tests drive the workers from here
 
+REGISTRY = os.environ.get("LABFORGE_TEST_REGISTRY", "127.0.0.1:5000")
 MANAGER, W1, W2 = "labforge-hub-m1", "labforge-hub-w1", "labforge-hub-w2"
 STUDENTS = ("ann", "bob", "cat")
 PASSWORD = "correct horse battery"
@@ -238,6 +240,33 @@ def test_a_new_hub_image_backs_up_and_upgrades_the_database_and_keeps_servers(ho
     assert again.recap(MANAGER)["changed"] == 0, again.output[-3000:]
 
 
+def test_a_hub_image_that_does_not_start_is_rolled_back_and_servers_run_on(host, sessions, base_url):
+    running = host.check_output("docker inspect labforge-hub --format '{{.Config.Image}}'")
+    before = services(host)
+    result = run_playbook("converge.yml", {"jupyterhub_image": f"{REGISTRY}/labforge/hello:1",
+                                           "jupyterhub_ready_timeout": 30}, "--tags", "hub")
+    assert result.returncode != 0
+    assert "rolled back" in result.output and "answers again" in result.output, result.output[-3000:]
+    wait_for_health(base_url)
+    assert host.check_output("docker inspect labforge-hub --format '{{.Config.Image}}'") == running
+    assert services(host) == before
+    assert sessions["ann"].read_notebook("ann.ipynb") == "ann's work"
+    assert not host.run("ls /etc/labforge-hub/*~ /etc/systemd/system/*~").stdout.strip()
+
+
+def test_pam_logs_in_the_hub_hosts_accounts_and_refuses_a_wrong_password(host, base_url):
+    host.check_output("id pat || useradd --create-home pat && echo 'pat:pam password 1' | chpasswd")
+    result = run_playbook("converge.yml", {"jupyterhub_authenticator": "pam"}, "--tags", "hub")
+    assert result.returncode == 0, result.output[-3000:]
+    try:
+        assert HubSession(base_url, "pat", "pam password 1").login()
+        assert not HubSession(base_url, "pat", "wrong password").login()
+        assert not HubSession(base_url, "ann", PASSWORD).login(), "a NativeAuthenticator account logged in via PAM"
+    finally:
+        back = run_playbook("converge.yml", None, "--tags", "hub")
+        assert back.returncode == 0, back.output[-3000:]
+    assert HubSession(base_url, "ann", PASSWORD).login()
+
 def test_a_restarted_worker_host_brings_its_users_back_to_that_node_with_their_files(host, sessions):
     user = next(name for name in STUDENTS if pinned_node(host, name) in (W1, W2))
     node = pinned_node(host, user)
@@ -277,6 +306,22 @@ def test_the_move_playbook_moves_a_home_to_another_node(host, sessions):
     assert ann.read_notebook("ann.ipynb") == "ann's work"
     kept = on(host, source, "docker volume inspect labforge-home-ann")
     assert kept.rc == 0, "the move removed the source volume"
+
+
+def test_users_pick_a_profile_and_every_node_has_its_image(host, sessions):
+    one, two = (f"{REGISTRY}/labforge/jupyter-test:{tag}" for tag in (1, 2))
+    profiles = [{"name": "Course one", "image": one}, {"name": "Course two", "image": two}]
+    result = run_playbook("converge.yml", {"jupyterhub_user_profiles": profiles}, "--tags", "hub")
+    assert result.returncode == 0, result.output[-3000:]
+    for name in (MANAGER, W1, W2):
+        assert on(host, name, f"docker image inspect {two}").rc == 0, f"{two} was not pulled on {name}"
+    bob = sessions["bob"]
+    bob.stop()
+    form = bob.http.get(f"{bob.base}/hub/spawn", timeout=30).text
+    assert "Course one" in form and "Course two" in form
+    bob.start(options={"image": "Course two"})
+    assert service(host, "bob")["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"].startswith(two)
+    assert bob.read_notebook("bob.ipynb") == "bob's work"
 
 
 def test_idle_servers_are_culled_and_their_homes_kept(host, sessions):

@@ -57,6 +57,15 @@ if lab["authenticator"] == "native":
     c.NativeAuthenticator.seconds_before_next_try = lab["native"]["seconds_before_next_try"]
     # Who may log in is NativeAuthenticator's approval, not an allow list.
     c.Authenticator.allow_all = True
+elif lab["authenticator"] == "pam":
+    # The hub host's accounts: its passwd, group and shadow files are mounted read-only.
+    c.JupyterHub.authenticator_class = "pam"
+    c.PAMAuthenticator.open_sessions = False  # no login sessions inside the hub's container
+    c.PAMAuthenticator.check_account = True  # expired or locked accounts are refused
+    if lab["pam_allowed_groups"]:
+        c.PAMAuthenticator.allowed_groups = set(lab["pam_allowed_groups"])
+    else:
+        c.Authenticator.allow_all = True
 
 # The culler stops idle servers (their swarm service goes; the home volume stays). It holds
 # only the scopes it needs.

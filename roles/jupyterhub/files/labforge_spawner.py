@@ -10,10 +10,11 @@ The file lives in the hub's data directory, so the pin survives hub restarts and
 playbooks/move_home.yml rewrites it after copying the home to another node.
 """
 
+import asyncio
 import json
 from pathlib import Path
 
-from docker.types import Mount, RestartPolicy
+from docker.types import Healthcheck, Mount, RestartPolicy
 from dockerspawner import SwarmSpawner
 from traitlets import List, Unicode
 
@@ -83,6 +84,11 @@ class LabSwarmSpawner(SwarmSpawner):
             **self.extra_task_spec,
             "restart_policy": RestartPolicy(condition="on-failure", delay=5_000_000_000, max_attempts=5),
         }
+        # The hub waits for the server to answer over HTTP. The image's own HEALTHCHECK would
+        # hold the task in "starting", and docker-stacks' check reads the server's runtime file
+        # in the home, where a file left by a server that crashed points at a dead address:
+        # the swarm would kill every new server of that user as unhealthy.
+        self.extra_container_spec = {**self.extra_container_spec, "healthcheck": Healthcheck(test=["NONE"])}
         self.extra_create_kwargs = {
             **self.extra_create_kwargs,
             "labels": {USER_LABEL: self.user.name},
@@ -92,6 +98,31 @@ class LabSwarmSpawner(SwarmSpawner):
             await self.pin_to_current_node()
         return started
 
+    async def remove_object(self):
+        """Remove the service, then wait (30 s at most) until its container has stopped: the
+        user's next server mounts the same home and must not start beside the old one."""
+        service_id = self.object_id
+        await super().remove_object()
+        for _ in range(30):
+            tasks = await self.docker("tasks", filters={"name": self.service_name})
+            if not any(t["ServiceID"] == service_id and t["Status"]["State"] in LIVE_STATES for t in tasks):
+                return
+            await asyncio.sleep(1)
+        self.log.warning("The removed server of %s has not stopped after 30 s", self.user.name)
+
+    async def service_tasks(self, **filters):
+        """The tasks of this server's service, newest first. By service ID, not name: the tasks
+        of a service removed a moment ago (the server stopped just before) match its name too."""
+        tasks = await self.docker("tasks", filters={"service": self.object_id, **filters})
+        tasks = [t for t in tasks if t["ServiceID"] == self.object_id]
+        return sorted(tasks, key=lambda t: t["UpdatedAt"], reverse=True)
+
+    async def get_task(self):
+        if await self.get_object() is None:
+            return None
+        tasks = await self.service_tasks(**{"desired-state": "running"}) or await self.service_tasks()
+        return tasks[0] if tasks else None
+
     async def poll(self):
         """Running while the swarm runs the service or is bringing a task of it up: after a
         node's restart, or between a failure and the swarm's restart of the task, SwarmSpawner
@@ -100,11 +131,13 @@ class LabSwarmSpawner(SwarmSpawner):
         on with the user's home."""
         if await self.get_object() is None:
             return 0
-        tasks = await self.docker("tasks", filters={"service": self.service_name})
+        tasks = await self.service_tasks()
+        if not tasks:
+            return None  # created a moment ago: the swarm has not made its task yet
         live = [t for t in tasks if t["DesiredState"] in ("running", "ready") and t["Status"]["State"] in LIVE_STATES]
         if live:
             return None
-        latest = max(tasks, key=lambda t: t["UpdatedAt"], default={"Status": {"State": "gone"}})
+        latest = tasks[0]
         self.log.warning("Server of %s stopped (%s); removing its service", self.user.name, latest["Status"])
         await self.remove_object()
         return str(latest["Status"].get("Err") or latest["Status"]["State"])
