@@ -171,7 +171,8 @@ def rows(m: dict[str, Any], s: dict[str, Any]) -> list[str]:
         f"{statistics.median(m['docker_run_s']):.1f} s = **{s['spawn_ratio']:.2f}x** | <= 2x | {met[s['spawn_met']]} |",
     ]
     for row in m["concurrent"]:
-        lines.append(f"| hub: {row['users']} users spawning at once | {row['wall_s']:.1f} s, "
+        who = "1 user" if row["users"] == 1 else f"{row['users']} users"
+        lines.append(f"| hub: {who} spawning at once | {row['wall_s']:.1f} s, "
                      f"{row['succeeded']} of {row['users']} succeeded | "
                      + ("all, <= 4x one spawn | " + met[s['twelve_met']] if row["users"] == 12 else "measured | ")
                      + " |")

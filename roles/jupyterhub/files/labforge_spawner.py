@@ -98,6 +98,20 @@ class LabSwarmSpawner(SwarmSpawner):
             await self.pin_to_current_node()
         return started
 
+    async def start_object(self):
+        """Wait until the swarm runs the server's task. SwarmSpawner looks every 1 to 11 s;
+        every 0.25 s here takes about a second off each spawn (make bench --measures hub)."""
+        while True:
+            task = await self.get_task()
+            if task is None:
+                raise RuntimeError(f"Service {self.service_name} not found")
+            state = task["Status"]["State"]
+            if state == "running":
+                return
+            if state not in LIVE_STATES | {"rejected"}:  # a rejected task is replaced by the swarm
+                raise RuntimeError(f"Service {self.service_name} not running: {task['Status']}")
+            await asyncio.sleep(0.25)  # the hub bounds the whole spawn by start_timeout
+
     async def remove_object(self):
         """Remove the service, then wait (30 s at most) until its container has stopped: the
         user's next server mounts the same home and must not start beside the old one."""
