@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import docker
+import probe_ready
 import requests
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -53,17 +54,6 @@ def in_manager(*command: str) -> str:
     return done.stdout.strip()
 
 
-def wait_answer(url: str, began: float, timeout: float = 240) -> float:
-    while time.monotonic() - began < timeout:
-        try:
-            if requests.get(url, timeout=5).status_code == 200:
-                return time.monotonic() - began
-        except requests.RequestException:
-            pass
-        time.sleep(0.1)
-    raise TimeoutError(f"{url} did not answer in {timeout} s")
-
-
 class Lab:
     def __init__(self) -> None:
         outer = docker.from_env().containers.get(MANAGER)
@@ -90,7 +80,7 @@ class Lab:
         began = time.monotonic()
         answer = user.api("POST", f"/users/{user.name}/server")
         assert answer.status_code in (201, 202), (answer.status_code, answer.text)
-        return wait_answer(f"{self.base}/user/{user.name}/api", began)
+        return probe_ready.wait_ready(f"{self.base}/user/{user.name}/api", began)
 
 
 def measure_hub(trials: int) -> dict[str, Any]:
@@ -109,7 +99,7 @@ def measure_hub(trials: int) -> dict[str, Any]:
             in_manager("docker", "rm", "-f", "bench-docker-run")
             began = time.monotonic()
             in_manager("docker", "run", "-d", "--name", "bench-docker-run", "-p", "18888:8888", image)
-            docker_run_s.append(round(wait_answer(f"http://{lab.address}:18888/api", began), 2))
+            docker_run_s.append(round(probe_ready.wait_ready(f"http://{lab.address}:18888/api", began), 2))
             in_manager("docker", "rm", "-f", "bench-docker-run")
         concurrent = []
         for n in (1, 4, 12):
