@@ -102,12 +102,15 @@ def test_container_env_holds_the_instances_env_sorted(rendered):
 
 def test_server_config_holds_the_token_or_the_password_hash_and_no_token(rendered):
     token = json.loads(rendered["a"]["jupyter_server_config.json"])
-    assert token == {"IdentityProvider": {"token": TOKEN}, "ServerApp": {"base_url": "/"}}
+    calls_no_one = {"news_url": None, "check_for_updates_class": "jupyterlab.NeverCheckForUpdate",
+                    "extension_manager": "readonly"}
+    assert token == {"IdentityProvider": {"token": TOKEN}, "ServerApp": {"base_url": "/"}, "LabApp": calls_no_one}
     password = json.loads(rendered["pw"]["jupyter_server_config.json"])
     assert password["IdentityProvider"] == {"token": ""}
     assert password["PasswordIdentityProvider"]["password_required"] is True
     assert password["PasswordIdentityProvider"]["hashed_password"].startswith("argon2:")
     assert password["ServerApp"] == {"base_url": "/pw/"}
+    assert password["LabApp"] == calls_no_one
     # As json.dumps(indent=2, sort_keys=True) writes it, so that files written before stay unchanged.
     assert rendered["a"]["jupyter_server_config.json"] == json.dumps(token, indent=2, sort_keys=True) + "\n"
     assert rendered["pw"]["jupyter_server_config.json"] == json.dumps(password, indent=2, sort_keys=True) + "\n"

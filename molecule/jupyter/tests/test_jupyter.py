@@ -7,7 +7,10 @@ The tests run in file order; the last one changes the host (a removal).
 """
 
 import copy
+import html
 import json
+import re
+import shlex
 import socket
 import subprocess
 import time
@@ -47,6 +50,18 @@ def test_token_instances_answer_with_their_token_only(client, name, token):
     assert client("wait", URLS[name], "60", token=token) == ["200"]
     assert client("status", URLS[name]) == ["403"]
     assert client("status", URLS[name], token="not-the-token-at-all") == ["403"]
+
+
+def test_jupyterlab_calls_no_one(host):
+    """No news prompt, news feed, update check or extension index: JupyterLab's page config."""
+    fetch = ("import os, urllib.request; print(urllib.request.urlopen(urllib.request.Request(os.environ['URL'], "
+             "headers={'Authorization': 'token ' + os.environ['TOKEN']})).read().decode())")
+    page = host.check_output(f"URL={URLS['alice']}lab TOKEN={ALICE_TOKEN} python3 -c {shlex.quote(fetch)}")
+    config = json.loads(html.unescape(re.search(
+        r'<script id="jupyter-config-data" type="application/json">(.*?)</script>', page, re.S).group(1)))
+    assert "@jupyterlab/apputils-extension:announcements" in config["disabledExtensions"]
+    assert config["news"] == {"disabled": True}
+    assert config["extensionManager"]["name"] == "read-only"
 
 
 def test_password_instance_answers_after_login_only(client):
