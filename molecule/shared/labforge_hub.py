@@ -21,11 +21,15 @@ _spec.loader.exec_module(jupyter_client)
 
 
 class HubSession:
-    def __init__(self, base_url: str, name: str, password: str):
+    def __init__(self, base_url: str, name: str, password: str, ca: str | None = None):
+        """`ca`: the CA file that an https:// base URL's certificate must verify against."""
         self.base = base_url.rstrip("/")
         self.name = name
         self.password = password
         self.http = requests.Session()
+        if ca:
+            self.http.verify = ca
+            self.http.trust_env = False  # REQUESTS_CA_BUNDLE would replace the CA
 
     def _xsrf(self, path: str = "/hub/") -> str:
         """The XSRF cookie the hub (path /hub/) or the user's server (/user/NAME/) set."""
@@ -121,11 +125,13 @@ class HubSession:
 
     def run(self, kernel_id: str, code: str, timeout: float = 120) -> str:
         """Run code in the kernel over its channels websocket, as JupyterLab runs a cell."""
-        ws_base = self.base.replace("http://", "ws://", 1)
+        ws_base = self.base.replace("http://", "ws://", 1).replace("https://", "wss://", 1)
+        sslopt = {"ca_certs": self.http.verify} if isinstance(self.http.verify, str) else {}
         cookies = "; ".join(f"{c.name}={c.value}" for c in self.http.cookies)
         ws = websocket.create_connection(
             f"{ws_base}/user/{self.name}/api/kernels/{kernel_id}/channels?session_id={uuid.uuid4().hex}",
-            cookie=cookies, header=[f"X-XSRFToken: {self._xsrf(f'/user/{self.name}/')}"], timeout=timeout)
+            cookie=cookies, header=[f"X-XSRFToken: {self._xsrf(f'/user/{self.name}/')}"], timeout=timeout,
+            sslopt=sslopt)
         try:
             return jupyter_client.execute(ws.send, ws.recv, code, timeout, username=self.name)
         except RuntimeError as error:

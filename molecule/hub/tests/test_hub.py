@@ -180,7 +180,7 @@ def test_the_admin_sees_and_stops_every_users_server_and_students_cannot(host, s
 
 def test_failed_logins_lock_a_user_out_even_with_the_right_password(host, sessions):
     dan = HubSession(sessions["dan"].base, "dan", PASSWORD)
-    for _ in range(3):  # jupyterhub_native_allowed_failed_logins
+    for _ in range(3):  # jupyterhub_allowed_failed_logins
         assert not dan.login("wrong password")
     assert not dan.login(), "the right password let dan in during the lockout"
 

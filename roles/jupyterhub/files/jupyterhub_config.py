@@ -2,8 +2,10 @@
 # jupyterhub role's variables through labforge-hub.json, rendered beside this file.
 import json
 import os
+import ssl
 import sys
 
+import labforge_auth
 import nativeauthenticator
 
 c = get_config()  # noqa: F821 (injected by traitlets)
@@ -43,29 +45,69 @@ c.LabSwarmSpawner.node_constraints = lab["node_constraints"]
 c.LabSwarmSpawner.home_volume_prefix = lab["home_volume_prefix"]
 
 c.Authenticator.admin_users = set(lab["admin_users"])
+# Every authenticator is wrapped by labforge_auth's lockout (lab["lockout"]), which logs each
+# refused attempt with the user name and the client's address.
+c.JupyterHub.authenticator_class = labforge_auth.with_lockout(lab["authenticator"])
+c.LoginLockout.allowed_failed_logins = lab["lockout"]["allowed_failed_logins"]
+c.LoginLockout.lockout_seconds = lab["lockout"]["seconds"]
 if lab["authenticator"] == "native":
     # Every setting is explicit: some of NativeAuthenticator's documented defaults
-    # (minimum length 1, lockout after failures, 600 s) are only documentation tags.
-    c.JupyterHub.authenticator_class = "nativeauthenticator.NativeAuthenticator"
+    # (minimum length 1) are only documentation tags. Its own lockout is off: the wrapper's
+    # is the one that logs.
     c.JupyterHub.template_paths = [os.path.join(os.path.dirname(nativeauthenticator.__file__), "templates")]
     c.NativeAuthenticator.enable_signup = True
     c.NativeAuthenticator.open_signup = lab["native"]["open_signup"]
     c.NativeAuthenticator.ask_email_on_signup = False
     c.NativeAuthenticator.minimum_password_length = lab["native"]["minimum_password_length"]
     c.NativeAuthenticator.check_common_password = lab["native"]["check_common_password"]
-    c.NativeAuthenticator.allowed_failed_logins = lab["native"]["allowed_failed_logins"]
-    c.NativeAuthenticator.seconds_before_next_try = lab["native"]["seconds_before_next_try"]
+    c.NativeAuthenticator.allowed_failed_logins = 0
     # Who may log in is NativeAuthenticator's approval, not an allow list.
     c.Authenticator.allow_all = True
 elif lab["authenticator"] == "pam":
     # The hub host's accounts: its passwd, group and shadow files are mounted read-only.
-    c.JupyterHub.authenticator_class = "pam"
     c.PAMAuthenticator.open_sessions = False  # no login sessions inside the hub's container
     c.PAMAuthenticator.check_account = True  # expired or locked accounts are refused
     if lab["pam_allowed_groups"]:
         c.PAMAuthenticator.allowed_groups = set(lab["pam_allowed_groups"])
     else:
         c.Authenticator.allow_all = True
+elif lab["authenticator"] == "ldap":
+    ldap = lab["ldap"]
+    c.LDAPAuthenticator.server_address = ldap["server"]
+    c.LDAPAuthenticator.server_port = ldap["port"]
+    # The password never crosses in clear: TLS from the start (ldaps) or before the bind.
+    c.LDAPAuthenticator.tls_strategy = "on_connect" if ldap["tls"] == "ldaps" else "before_bind"
+    tls = {"validate": ssl.CERT_REQUIRED}
+    if ldap["ca_certificate"]:
+        tls["ca_certs_file"] = "/etc/jupyterhub/ldap-ca.pem"
+    c.LDAPAuthenticator.tls_kwargs = tls
+    if ldap["bind_dn_templates"]:
+        c.LDAPAuthenticator.bind_dn_template = ldap["bind_dn_templates"]
+    else:
+        c.LDAPAuthenticator.lookup_dn = True
+        c.LDAPAuthenticator.user_search_base = ldap["user_search_base"]
+        c.LDAPAuthenticator.user_attribute = ldap["user_attribute"]
+        c.LDAPAuthenticator.lookup_dn_user_dn_attribute = ldap["user_attribute"]
+        if ldap["bind_dn"]:
+            c.LDAPAuthenticator.lookup_dn_search_user = ldap["bind_dn"]
+            with open("/etc/jupyterhub/secrets/ldap_bind_password", encoding="utf-8") as password_file:
+                c.LDAPAuthenticator.lookup_dn_search_password = password_file.read().rstrip("\n")
+    if ldap["allowed_groups"]:
+        c.LDAPAuthenticator.allowed_groups = ldap["allowed_groups"]
+    else:
+        c.Authenticator.allow_all = True
+
+# JupyterLab calls no one: its announcements plugin (the news prompt, news and update checks)
+# is disabled by a page_config.json that the swarm hands every server (a swarm config, on
+# JUPYTER_CONFIG_PATH), and the server fetches no news, checks no update, asks no extension
+# index.
+c.LabSwarmSpawner.page_config = lab["page_config"]
+c.Spawner.environment = {"JUPYTER_CONFIG_PATH": "/etc/labforge-jupyter"}
+c.Spawner.args = [
+    "--LabApp.news_url=None",
+    "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+    "--LabApp.extension_manager=readonly",
+]
 
 # The culler stops idle servers (their swarm service goes; the home volume stays). It holds
 # only the scopes it needs.

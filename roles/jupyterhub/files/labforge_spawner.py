@@ -14,7 +14,7 @@ import asyncio
 import json
 from pathlib import Path
 
-from docker.types import Healthcheck, Mount, RestartPolicy
+from docker.types import ConfigReference, Healthcheck, Mount, RestartPolicy
 from dockerspawner import SwarmSpawner
 from traitlets import List, Unicode
 
@@ -31,6 +31,14 @@ class LabSwarmSpawner(SwarmSpawner):
     )
     node_constraints = List(
         Unicode(), config=True, help="Swarm placement constraints for a user's first spawn."
+    )
+    page_config = List(
+        Unicode(), config=True,
+        help="[ID, name] of the swarm config holding JupyterLab's page_config.json; empty for none.",
+    )
+    page_config_file = Unicode(
+        "/etc/labforge-jupyter/labconfig/page_config.json", config=True,
+        help="Where the page config lands in the server (a labconfig directory on JUPYTER_CONFIG_PATH).",
     )
 
     @property
@@ -89,6 +97,11 @@ class LabSwarmSpawner(SwarmSpawner):
         # in the home, where a file left by a server that crashed points at a dead address:
         # the swarm would kill every new server of that user as unhealthy.
         self.extra_container_spec = {**self.extra_container_spec, "healthcheck": Healthcheck(test=["NONE"])}
+        if self.page_config:
+            config_id, config_name = self.page_config
+            self.extra_container_spec["configs"] = [
+                ConfigReference(config_id, config_name, filename=self.page_config_file, mode=0o444)
+            ]
         self.extra_create_kwargs = {
             **self.extra_create_kwargs,
             "labels": {USER_LABEL: self.user.name},
