@@ -18,4 +18,5 @@ for pid in "${pids[@]}"; do
   wait "$pid" || { echo "[rig] ERROR: building a base image failed" >&2; exit 1; }
 done
 bash "$here/test-images.sh"
+bash "$here/browser.sh"
 bash "$here/guest-image.sh" >/dev/null
