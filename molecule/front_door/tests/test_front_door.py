@@ -26,7 +26,7 @@ import pytest
 import yaml
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 from labforge_browser import LabBrowser
 from labforge_hub import HubSession
@@ -224,8 +224,13 @@ def university() -> dict:
     ca_file = EPHEMERAL / "university-ca.pem"
     ca_file.write_text(_pem(ca))
     # "good" expires in 20 days: it is served, with a warning to renew it.
+    # A 1024-bit RSA key passes the role's checks, but OpenSSL (security level 2) refuses it
+    # when nginx loads it: a change that fails after it was written.
+    weak_key = rsa.generate_private_key(public_exponent=65537, key_size=1024)
+    weak = _pem(_certificate(weak_key, ca_key, ca.subject, NAME, [NAME], 200))
     return {"ca": ca_file, "key": _pem(key), "other_key": _pem(_key()), "good": issue([NAME], 20),
-            "other_name": issue(["elsewhere.test"], 200), "expired": issue([NAME], -1)}
+            "other_name": issue(["elsewhere.test"], 200), "expired": issue([NAME], -1),
+            "weak": weak, "weak_key": _pem(weak_key)}
 
 
 def _served(host) -> str:
@@ -244,6 +249,20 @@ def test_a_bad_operator_certificate_is_refused_before_any_change(host, universit
     assert result.returncode != 0 and message in " ".join(result.output.split()), result.output[-3000:]
     assert "PRIVATE KEY" not in result.output, "the key was printed"
     assert _served(host) == before
+
+
+def test_a_certificate_nginx_cannot_load_is_rolled_back_to_the_one_served_before(host, address, university):
+    before = _served(host)
+    result = run_playbook("converge.yml", {"hub_https_certificate": university["weak"],
+                                           "hub_https_private_key": university["weak_key"]}, "--tags", "hub")
+    output = " ".join(result.output.split())
+    assert result.returncode != 0 and "The site and certificate were put back" in output, result.output[-3000:]
+    assert "PRIVATE KEY" not in result.output, "the key was printed"
+    assert _served(host) == before
+    assert not host.check_output("ls /etc/labforge-hub/tls | grep '~$' || true"), "backup copies were left"
+    answer = curl(address, "--cacert", str(LAB_CA), "--output", "/dev/null", "--write-out", "%{http_code}",
+                  f"{BASE}/hub/login")
+    assert answer.stdout == "200", answer
 
 
 def test_the_operators_certificate_and_ldaps_with_a_dn_template_serve_the_lab(host, address, university):
