@@ -113,7 +113,9 @@ def test_an_instance_from_before_homes_persisted_keeps_its_volume_at_work(host, 
     answers(client)
     assert mounts(host, "carol") == {"/home/jovyan": "jupyter-carol-home", "/home/jovyan/work": "jupyter-carol",
                                      "/etc/labforge-jupyter/jupyter_server_config.json":
-                                         "/etc/labforge/jupyter/carol/jupyter_server_config.json"}
+                                         "/etc/labforge/jupyter/carol/jupyter_server_config.json",
+                                     "/etc/labforge-jupyter/labconfig/page_config.json":
+                                         "/etc/labforge/jupyter/page_config.json"}
     assert mounts(host, "alice")["/home/jovyan"] == "jupyter-alice"
     assert "/home/jovyan/work" not in mounts(host, "alice")
     # The notebook is where carol saw it; renamed here so the checks below tell it apart.
