@@ -20,3 +20,4 @@ done
 bash "$here/test-images.sh"
 bash "$here/browser.sh"
 bash "$here/guest-image.sh" >/dev/null
+bash "$here/cloud-image.sh" >/dev/null
