@@ -95,7 +95,7 @@ def test_never_ready_guest_fails_with_its_console_then_absent_removes_guests(hos
         {
             "lab_vm_guests": [
                 {"name": "keeper", "state": "absent"},
-                {"name": "doomed", "state": "absent", "delete_disks": True},
+                {"name": "doomed", "state": "absent", "purge_data": True},
             ]
         },
     )
@@ -103,7 +103,7 @@ def test_never_ready_guest_fails_with_its_console_then_absent_removes_guests(hos
     defined = virsh(host, "list", "--all", "--name").split()
     assert "keeper" not in defined and "doomed" not in defined
     assert host.file(f"{VMS}/keeper/disk.qcow2").exists  # disks stay unless asked
-    assert not host.file(f"{VMS}/doomed").exists  # delete_disks: the guest's directory is gone
+    assert not host.file(f"{VMS}/doomed").exists  # purge_data: the guest's directory is gone
     assert virsh(host, "domstate", GUEST) == "running"  # the other guest never noticed
 
 
@@ -250,6 +250,7 @@ def _guest(**overrides) -> dict:
         "image": f"{IMAGES}/base.qcow2",
         "disk_size": "128M",
         "memory_mib": 192,
+        "ready": "console",
         "ready_marker": "LABFORGE-GUEST-READY",
         "ready_timeout": 120,
     }
