@@ -9,7 +9,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 TRIXIE_TOO=" smoke docker_engine "
 # Longest first, so that the side-by-side runs end close together; others go last.
-LONGEST_FIRST="default hub front_door docker_engine swarm hypervisor resilience jupyter registry_mirror smoke"
+LONGEST_FIRST="default vm hub front_door docker_engine swarm hypervisor resilience jupyter registry_mirror smoke"
 
 bash tests/rig/prepare.sh || exit 1
 . tests/rig/env.sh
