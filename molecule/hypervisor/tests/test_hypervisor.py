@@ -107,6 +107,20 @@ def test_never_ready_guest_fails_with_its_console_then_absent_removes_guests(hos
     assert virsh(host, "domstate", GUEST) == "running"  # the other guest never noticed
 
 
+def test_a_guest_without_cloud_init_is_not_ready_and_its_console_is_shown(host):
+    # The test guest gets a lease and serves HTTP, but runs neither sshd nor cloud-init.
+    mute = _guest(name="mute", hostname="mute", image="", disk_size="", autostart=False, ready="cloud-init",
+                  ready_timeout=25)
+    failed = run_playbook("lab_vm.yml", {"lab_vm_guests": [mute]})
+    assert failed.returncode != 0
+    said = " ".join(failed.output.split())
+    assert "mute was not ready within 25 s: no DHCP address or no SSH answer on port 22" in said, said[-3000:]
+    assert "LABFORGE-GUEST-READY" in failed.output.split("Last lines of its serial console", 1)[-1]
+    removed = run_playbook("lab_vm.yml", {"lab_vm_guests": [{"name": "mute", "state": "absent", "purge_data": True}]})
+    assert removed.returncode == 0, removed.output[-3000:]
+    assert not host.file(f"{VMS}/mute").exists
+
+
 # --------------------------------------------------------------------------- the host
 
 
