@@ -2,11 +2,11 @@
 """Time from running a command until a URL answers. Standalone (stdlib only): the bench copies
 it into lab hosts as well as importing it.
 
-    probe_ready.py URL [--token T] [--any-status] [--timeout S] -- COMMAND...
+    probe_ready.py URL [--token T] [--any-status] [--timeout S] [-- COMMAND...]
 
 Prints the seconds from just before COMMAND starts until URL answers 200 (with --any-status:
 any HTTP answer). COMMAND must return once the service is launched (systemctl start,
-docker run -d).
+docker run -d). Without COMMAND: the seconds until URL answers, 0 if it already does.
 """
 
 from __future__ import annotations
@@ -46,15 +46,14 @@ def main() -> int:
     parser.add_argument("--any-status", action="store_true")
     parser.add_argument("--timeout", type=float, default=300)
     argv = sys.argv[1:]
-    if "--" not in argv:
-        parser.error("give the command after --")
-    split = argv.index("--")
+    split = argv.index("--") if "--" in argv else len(argv)
     args, command = parser.parse_args(argv[:split]), argv[split + 1 :]
-    if answers(args.url, args.token, args.any_status):
+    if command and answers(args.url, args.token, args.any_status):
         print(f"{args.url} already answers before the command ran", file=sys.stderr)
         return 2
     started = time.monotonic()
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    if command:
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
     print(f"{wait_ready(args.url, started, args.token, args.any_status, args.timeout):.3f}")
     return 0
 

@@ -72,6 +72,7 @@ def platform_flags(docker_data: str = "disk") -> list[str]:
     platform = yaml.safe_load((PROJECT / ".config/molecule/config.yml").read_text())["platforms"][0]
     in_memory = docker_data == "memory"
     flags = ["--cgroupns=host"]
+    flags += [f"--device={device}" for device in platform.get("devices", [])]  # /dev/kvm, /dev/net/tun
     flags += [f"--cap-add={cap}" for cap in platform["capabilities"]]
     flags += [f"--security-opt={opt}" for opt in platform["security_opts"]]
     flags += [f"--tmpfs={path}" for path in platform["tmpfs"]]
