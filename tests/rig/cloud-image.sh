@@ -26,12 +26,7 @@ SIZE=4G
 PACKAGES=linux-image-cloud-amd64,initramfs-tools,systemd-sysv,udev,dbus,cloud-init,openssh-server,python3,sudo,ifupdown,isc-dhcp-client,netbase,iproute2,ca-certificates,qemu-guest-agent
 
 recipe=$( { cat "$0"; find "$CLOUD_SRC" -type f | sort | xargs cat; } | sha256sum | cut -c1-12)
-if [ -f "$OUT/recipe" ] && [ "$(head -n 1 "$OUT/recipe")" = "$recipe" ] \
-   && [ -s "$OUT/vmlinuz" ] && [ -s "$OUT/initrd.img" ] && [ -s "$OUT/base.qcow2" ]; then
-  log "cloud image $recipe is cached in $OUT"
-  echo "$OUT"
-  exit 0
-fi
+built_from_recipe "$OUT" "$recipe" "cloud image" vmlinuz initrd.img base.qcow2 && exit 0
 
 [ "$(id -u)" -eq 0 ] || die "building the cloud image needs root (mmdebstrap, chroot)"
 apt_install mmdebstrap e2fsprogs qemu-utils

@@ -18,12 +18,7 @@ GUEST_SRC="$RIG_DIR/guest"
 MODULES="virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci failover net_failover virtio_net virtio_blk cdrom isofs"
 
 recipe=$( { cat "$0"; find "$GUEST_SRC" -type f | sort | xargs cat; } | sha256sum | cut -c1-12)
-if [ -f "$OUT/recipe" ] && [ "$(head -n 1 "$OUT/recipe")" = "$recipe" ] \
-   && [ -s "$OUT/vmlinuz" ] && [ -s "$OUT/initrd.img" ] && [ -s "$OUT/base.qcow2" ]; then
-  log "test guest $recipe is cached in $OUT"
-  echo "$OUT"
-  exit 0
-fi
+built_from_recipe "$OUT" "$recipe" "test guest" vmlinuz initrd.img base.qcow2 && exit 0
 
 apt_install busybox-static genisoimage qemu-utils
 kernel_pkg=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-/ {print $2; exit}')

@@ -22,6 +22,17 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+# Succeeds, and prints DIR, when DIR holds the build of this recipe (its first line) with each
+# of the files named: `built_from_recipe DIR RECIPE WHAT FILE... && exit 0` skips a rebuild.
+built_from_recipe() {
+  local dir=$1 recipe=$2 what=$3 file
+  shift 3
+  [ -f "$dir/recipe" ] && [ "$(head -n 1 "$dir/recipe")" = "$recipe" ] || return 1
+  for file in "$@"; do [ -s "$dir/$file" ] || return 1; done
+  log "$what $recipe is cached in $dir"
+  echo "$dir"
+}
+
 # The Debian mirror this machine is configured with (never hard-coded in the project).
 debian_mirror() {
   local uri
