@@ -140,8 +140,11 @@ def execute(send, receive, code, timeout=120, username="labforge-test"):
         "content": {"code": code, "silent": False, "store_history": True, "user_expressions": {},
                     "allow_stdin": False, "stop_on_error": True},
     }))
-    output, deadline, reply = [], time.time() + timeout, None
-    while time.time() < deadline and reply is None:
+    # The reply comes on the shell channel and the output on iopub: the output is complete
+    # only when iopub says the kernel is idle again after this request (a loaded machine
+    # delivers the reply first).
+    output, deadline, reply, idle = [], time.time() + timeout, None, False
+    while time.time() < deadline and (reply is None or not idle):
         message = json.loads(receive())
         if message.get("parent_header", {}).get("msg_id") != msg_id:
             continue
@@ -152,8 +155,10 @@ def execute(send, receive, code, timeout=120, username="labforge-test"):
             output.append(f"{message['content']['ename']}: {message['content']['evalue']}")
         elif kind == "execute_reply":
             reply = message["content"]["status"]
-    if reply != "ok":
-        raise RuntimeError(f"the kernel answered {reply}: {''.join(output)}")
+        elif kind == "status" and message["content"].get("execution_state") == "idle":
+            idle = True
+    if reply != "ok" or not idle:
+        raise RuntimeError(f"the kernel answered {reply} (idle again: {idle}): {''.join(output)}")
     return "".join(output)
 
 
