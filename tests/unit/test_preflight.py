@@ -102,6 +102,42 @@ def test_a_malformed_instance_fails_in_the_preflight(tmp_path, instance, message
     assert "TASK [jupyter : Check the Jupyter instances' variables]" in out
 
 
+def test_a_bad_docker_daemon_setting_fails_in_the_preflight(tmp_path):
+    rc, out = preflight(inventory(tmp_path, LAB, {"lab1": {"docker_engine_registry_mirrors": ["not a url"]}}))
+    assert rc != 0
+    assert "docker_engine_registry_mirrors[0]" in out, out[-2000:]
+    assert "TASK [docker_engine : Check each layer of the daemon settings]" in out
+
+
+@pytest.mark.parametrize(
+    ("variables", "message"),
+    [
+        ({"jupyter_pull_policy": "sometimes"}, "lab1: value of jupyter_pull_policy must be one of: missing, always"),
+        ({"jupyter_pull_retries": "many"}, "lab1: argument 'jupyter_pull_retries' is of type"),
+        ({"lab_vm_guests": {"name": "vm1"}}, "lab1: argument 'lab_vm_guests' is of type"),
+    ],
+    ids=["choice", "type", "list-expected"],
+)
+def test_a_variable_of_the_wrong_type_or_value_fails_in_the_preflight(tmp_path, variables, message):
+    rc, out = preflight(inventory(tmp_path, LAB, {"lab1": variables}))
+    assert rc != 0
+    assert message in out, out[-2000:]
+    assert "argument_spec_data" not in out  # the message, not every role's spec
+
+
+def test_one_host_with_a_bad_variable_stops_every_host_before_any_play(tmp_path):
+    """lab2 is fine, but no play after the preflight runs for it: its connection (to a closed
+    port on loopback) would show as unreachable."""
+    address = {"ansible_host": "127.0.0.1", "ansible_port": 1}
+    groups = {**LAB, "container_hosts": ["lab1", "lab2"], "jupyter_hosts": ["lab1", "lab2"]}
+    hosts = {"lab1": {**address, "jupyter_pull_policy": "sometimes"}, "lab2": address}
+    rc, out = preflight(inventory(tmp_path, groups, hosts), playbook=TOP / "site.yml")
+    assert rc != 0
+    assert "lab1: value of jupyter_pull_policy" in out
+    assert "PLAY [Preflight" in out and "PLAY [Container hosts" not in out and "PLAY [Hypervisor hosts" not in out
+    assert "lab2 : ok=" in out and "unreachable=0" in out.split("lab2 : ok=")[1][:200]
+
+
 VAULT = ("--vault-password-file", str(EXAMPLE / "vault-password.txt"))
 # The hypervisor play comes first: the guests it adds to the inventory are provisioned by the
 # plays after it, once their own variables passed the preflight.
