@@ -5,7 +5,7 @@ loopback port. The token comes from the environment, so it never shows in `ps`.
   python3 jupyter_client.py get URL PATH          -> status, then the body
   python3 jupyter_client.py put-notebook URL PATH TEXT
   python3 jupyter_client.py login URL             -> status of /api/status after a password login
-  python3 jupyter_client.py wait URL SECONDS      -> waits for 200 on /api/status
+  python3 jupyter_client.py wait URL SECONDS [STATUS] -> waits for STATUS (200) on /api/status
   python3 jupyter_client.py put-file URL PATH BASE64    -> status of saving a file through the contents API
   python3 jupyter_client.py put-setting URL PLUGIN RAW  -> status of saving JupyterLab settings
   python3 jupyter_client.py kernel-start URL      -> the ID of a new python3 kernel
@@ -200,10 +200,10 @@ def main(command, url, *args):
     elif command == "login":
         print(login(url))
     elif command == "wait":
-        deadline = time.time() + float(args[0])
+        deadline, wanted = time.time() + float(args[0]), int(args[1]) if len(args) > 1 else 200
         while time.time() < deadline:
-            if request(url + "api/status")[0] == 200:
-                print(200)
+            if request(url + "api/status")[0] == wanted:
+                print(wanted)
                 return
             time.sleep(1)
         print(request(url + "api/status")[0])

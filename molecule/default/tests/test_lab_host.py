@@ -33,7 +33,7 @@ def test_token_instance_answers_with_its_token_only(client):
 
 
 def test_password_instance_answers_after_login_only(client):
-    assert client("wait", GRACE_URL, "60") == ["403"]
+    assert client("wait", GRACE_URL, "60", "403") == ["403"]  # up, and refusing without a login
     assert client("login", GRACE_URL, password=GRACE_PASSWORD) == ["200"]
 
 
