@@ -24,17 +24,21 @@ def installed(version: str = "20.10.24+dfsg1-1+deb12u1+b6", state: str = "ii") -
     return {"version": version, "installed": state[1] == "i", "selection": "install"}
 
 
+USED = ["apparmor", "ca-certificates", "pigz", "xz-utils"]  # the recommends of docker.io that the engine uses, when missing
+
 # case: (host packages, docker_engine_version, docker_engine_compose, expected apt-get arguments)
 CASES = {
-    "fresh host": ({}, "", False, ["docker.io"]),
+    "fresh host": ({}, "", False, ["docker.io", *USED]),
+    "fresh engine, ca-certificates there (not upgraded)": (
+        {"ca-certificates": installed("20230311")}, "", False, ["docker.io", "apparmor", "pigz", "xz-utils"]),
     "installed": ({"docker.io": installed()}, "", False, []),
-    "only its config files left": ({"docker.io": installed(state="rc")}, "", False, ["docker.io"]),
+    "only its config files left": ({"docker.io": installed(state="rc")}, "", False, ["docker.io", *USED]),
     "pinned, installed at that version": ({"docker.io": installed()}, "20.10.24+dfsg1-1+deb12u1+b6", False, []),
     "pinned by prefix, installed within it": ({"docker.io": installed()}, "20.10*", False, []),
-    "pinned elsewhere": ({"docker.io": installed()}, "24.0*", False, ["docker.io=24.0*"]),
-    "pinned, not a prefix without the star": ({"docker.io": installed()}, "20.10", False, ["docker.io=20.10"]),
+    "pinned elsewhere": ({"docker.io": installed()}, "24.0*", False, ["docker.io=24.0*", *USED]),
+    "pinned, not a prefix without the star": ({"docker.io": installed()}, "20.10", False, ["docker.io=20.10", *USED]),
     "compose missing": ({"docker.io": installed()}, "", True, ["docker-compose"]),
-    "fresh host, pinned, with compose": ({}, "20.10*", True, ["docker.io=20.10*", "docker-compose"]),
+    "fresh host, pinned, with compose": ({}, "20.10*", True, ["docker.io=20.10*", *USED, "docker-compose"]),
 }
 
 
@@ -43,7 +47,7 @@ CASES = {
 CLI_CASES = {
     "engine installed without its command": ({"docker.io": installed()}, False, ["docker-cli"]),
     "engine installed with its command": ({"docker.io": installed()}, True, []),
-    "fresh host: the install adds docker-cli where the distribution has it": ({}, False, ["docker.io"]),
+    "fresh host: the install adds docker-cli where the distribution has it": ({}, False, ["docker.io", *USED]),
 }
 
 
