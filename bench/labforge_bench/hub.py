@@ -26,7 +26,7 @@ import requests
 PROJECT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(PROJECT / "molecule" / "shared"))
 
-from labforge_hub import HubSession  # noqa: E402
+from labforge_hub import ADMIN, ADMIN_PASSWORD, HubSession  # noqa: E402
 
 MANAGER = "labforge-hub-m1"
 PASSWORD = "bench password 1"
@@ -59,8 +59,7 @@ class Lab:
         outer = docker.from_env().containers.get(MANAGER)
         self.address = next(iter(outer.attrs["NetworkSettings"]["Networks"].values()))["IPAddress"]
         self.base = f"http://{self.address}:8000"
-        self.admin = HubSession(self.base, "teacher", PASSWORD)
-        self.admin.signup()
+        self.admin = HubSession(self.base, ADMIN, ADMIN_PASSWORD)  # made by the role from the scenario's inventory
         assert self.admin.login(), "the bench's admin could not log in"
         self.count = 0
 

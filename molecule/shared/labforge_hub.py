@@ -13,6 +13,9 @@ from pathlib import Path
 import requests
 import websocket
 
+# The admin of the hub scenario (molecule/hub/molecule.yml), whose account the role makes.
+ADMIN, ADMIN_PASSWORD = "teacher", "the teacher's vaulted password"
+
 # The kernel protocol of jupyter_client.py beside this file (what the tests on the hosts run),
 # loaded by its path: PyPI's jupyter_client package has the same name.
 _spec = importlib.util.spec_from_file_location("labforge_jupyter_client", Path(__file__).with_name("jupyter_client.py"))
@@ -49,8 +52,13 @@ class HubSession:
     def login(self, password: str | None = None) -> bool:
         """True when the hub let the user in (it answers a refused login with the form again).
         The redirect after a login is not followed: it would start the user's server."""
-        self._form("/hub/login", {"username": self.name, "password": password or self.password}, follow=False)
+        self.login_status(password)
         return self.http.get(self.base + "/hub/api/user", timeout=30).status_code == 200
+
+    def login_status(self, password: str | None = None) -> int:
+        """The HTTP status of the login form's POST: 302 when the user is let in."""
+        return self._form("/hub/login", {"username": self.name, "password": password or self.password},
+                          follow=False).status_code
 
     def api(self, method: str, path: str, **kwargs) -> requests.Response:
         headers = {"X-XSRFToken": self._xsrf(), **kwargs.pop("headers", {})}

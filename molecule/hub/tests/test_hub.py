@@ -15,9 +15,8 @@ import os
 import subprocess
 import time
 
-import docker
 import pytest
-from labforge_hub import HubSession
+from labforge_hub import ADMIN, ADMIN_PASSWORD, HubSession
 from labforge_testlib import run_playbook
 
 testinfra_hosts = ["ansible://hub"]  # the manager: the tests drive the workers from here
@@ -26,20 +25,12 @@ REGISTRY = os.environ.get("LABFORGE_TEST_REGISTRY", "127.0.0.1:5000")
 MANAGER, W1, W2 = "labforge-hub-m1", "labforge-hub-w1", "labforge-hub-w2"
 STUDENTS = ("ann", "bob", "cat")
 PASSWORD = "correct horse battery"
-ADMIN = "teacher"
-
-
-@pytest.fixture(scope="module")
-def base_url() -> str:
-    outer = docker.from_env().containers.get(MANAGER)
-    address = outer.attrs["NetworkSettings"]["IPAddress"] or next(
-        iter(outer.attrs["NetworkSettings"]["Networks"].values()))["IPAddress"]
-    return f"http://{address}:8000"
 
 
 @pytest.fixture(scope="module")
 def sessions(base_url) -> dict[str, HubSession]:
-    return {name: HubSession(base_url, name, PASSWORD) for name in (ADMIN, *STUDENTS, "dan")}
+    return {ADMIN: HubSession(base_url, ADMIN, ADMIN_PASSWORD),
+            **{name: HubSession(base_url, name, PASSWORD) for name in (*STUDENTS, "dan")}}
 
 
 def service(host, user: str) -> dict:
@@ -89,8 +80,7 @@ def wait_for_health(base_url: str, timeout: float = 120) -> None:
 
 def test_sign_up_then_only_users_an_admin_approved_log_in(host, sessions):
     admin = sessions[ADMIN]
-    assert admin.signup().status_code == 200
-    assert admin.login(), "an admin listed in jupyterhub_admin_users is approved at sign-up"
+    assert admin.login(), "the admin's account, made by the role from the inventory, does not log in"
     for name in (*STUDENTS, "dan"):
         assert sessions[name].signup().status_code == 200
         assert not sessions[name].login(), f"{name} logged in before an admin approved the sign-up"
@@ -188,7 +178,7 @@ def test_failed_logins_lock_a_user_out_even_with_the_right_password(host, sessio
 def test_secrets_are_root_only_and_never_in_ps_inspect_or_the_journal(host):
     assert host.file("/etc/labforge-hub/secrets").mode == 0o700
     assert host.file("/var/lib/labforge-hub").mode == 0o700
-    for name in ("cookie_secret", "proxy_token"):
+    for name in ("cookie_secret", "proxy_token", "front_door_token"):
         secret = host.file(f"/etc/labforge-hub/secrets/{name}")
         assert secret.user == "root" and secret.mode == 0o600
         value = secret.content_string.strip()
@@ -254,18 +244,42 @@ def test_a_hub_image_that_does_not_start_is_rolled_back_and_servers_run_on(host,
     assert not host.run("ls /etc/labforge-hub/*~ /etc/systemd/system/*~").stdout.strip()
 
 
-def test_pam_logs_in_the_hub_hosts_accounts_and_refuses_a_wrong_password(host, base_url):
+def logs_in_within(base_url: str, name: str, password: str, expected: bool, seconds: float = 10) -> bool:
+    """Whether the login's outcome became `expected` within `seconds`, trying every 2 s."""
+    deadline = time.monotonic() + seconds
+    while HubSession(base_url, name, password).login() != expected:
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(2)
+    return True
+
+
+def test_pam_logs_in_the_hub_hosts_accounts_and_sees_their_changes_without_a_restart(host, base_url):
     host.check_output("id pat || useradd --create-home pat && echo 'pat:pam password 1' | chpasswd")
     result = run_playbook("converge.yml", {"jupyterhub_authenticator": "pam"}, "--tags", "hub")
     assert result.returncode == 0, result.output[-3000:]
+    hub_id = host.check_output("docker inspect labforge-hub --format '{{.Id}}'")
     try:
         assert HubSession(base_url, "pat", "pam password 1").login()
         assert not HubSession(base_url, "pat", "wrong password").login()
         assert not HubSession(base_url, "ann", PASSWORD).login(), "a NativeAuthenticator account logged in via PAM"
+        host.check_output("usermod --lock pat")
+        assert logs_in_within(base_url, "pat", "pam password 1", False), "a locked account still logs in"
+        host.check_output("usermod --unlock pat && echo 'pat:pam password 2' | chpasswd")
+        assert logs_in_within(base_url, "pat", "pam password 2", True), "a changed password does not log in"
+        host.check_output("useradd --create-home quinn && echo 'quinn:pam password 3' | chpasswd")
+        assert logs_in_within(base_url, "quinn", "pam password 3", True), "a new account does not log in"
+        host.check_output("chage --expiredate 2000-01-01 quinn")
+        assert logs_in_within(base_url, "quinn", "pam password 3", False), "an expired account still logs in"
+        host.check_output("userdel --remove pat")
+        assert logs_in_within(base_url, "pat", "pam password 2", False), "a deleted account still logs in"
+        assert host.check_output("docker inspect labforge-hub --format '{{.Id}}'") == hub_id, "the hub restarted"
     finally:
+        host.run("userdel --remove quinn")
         back = run_playbook("converge.yml", None, "--tags", "hub")
         assert back.returncode == 0, back.output[-3000:]
     assert HubSession(base_url, "ann", PASSWORD).login()
+
 
 def test_a_restarted_worker_host_brings_its_users_back_to_that_node_with_their_files(host, sessions):
     user = next(name for name in STUDENTS if pinned_node(host, name) in (W1, W2))

@@ -12,17 +12,24 @@ c = get_config()  # noqa: F821 (injected by traitlets)
 with open("/etc/jupyterhub/labforge-hub.json", encoding="utf-8") as settings_file:
     lab = json.load(settings_file)
 
-# The hub and its proxy are two containers on the lab's overlay network, where every user's
-# server is reached by its swarm service name. The proxy runs on its own, so that restarting
-# or upgrading the hub leaves users' servers and their routes running.
+# The hub and its proxy are two containers sharing one network namespace on the lab's overlay
+# network, where every user's server is reached by its swarm service name and reaches the hub
+# as lab['hub_name']. The proxy's API listens on loopback there, out of students' reach. The
+# proxy runs on its own, so that restarting or upgrading the hub leaves users' servers and
+# their routes running.
 c.JupyterHub.hub_bind_url = "http://0.0.0.0:8081"
-c.JupyterHub.hub_connect_url = f"http://{lab['hub_name']}:8081"
+# The proxy reaches the hub on loopback (so the hub can tell what came through the proxy, see
+# labforge_auth); users' servers by its name on the overlay.
+c.JupyterHub.hub_connect_url = "http://127.0.0.1:8081"
+c.Spawner.hub_connect_url = f"http://{lab['hub_name']}:8081"
 c.JupyterHub.cleanup_servers = False
 c.JupyterHub.cleanup_proxy = False
 c.ConfigurableHTTPProxy.should_start = False
-c.ConfigurableHTTPProxy.api_url = f"http://{lab['proxy_name']}:8001"
+c.ConfigurableHTTPProxy.api_url = "http://127.0.0.1:8001"
 with open("/etc/jupyterhub/secrets/proxy_token", encoding="utf-8") as token_file:
     c.ConfigurableHTTPProxy.auth_token = token_file.read().strip()
+if not c.ConfigurableHTTPProxy.auth_token:
+    sys.exit("labforge: /etc/labforge-hub/secrets/proxy_token is empty: re-run site.yml to make a new one")
 c.JupyterHub.cookie_secret_file = "/etc/jupyterhub/secrets/cookie_secret"
 c.JupyterHub.db_url = "sqlite:////srv/jupyterhub/jupyterhub.sqlite"
 c.JupyterHub.pid_file = ""
@@ -37,6 +44,12 @@ c.SwarmSpawner.extra_endpoint_spec = {"mode": "dnsrr"}
 c.SwarmSpawner.prefix = "labforge-user"
 c.SwarmSpawner.mem_limit = lab["mem_limit"]
 c.SwarmSpawner.cpu_limit = lab["cpu_limit"]
+c.SwarmSpawner.mem_guarantee = lab["mem_reservation"]
+# A student's server runs as the image's user (jovyan) with no capabilities at all (no sudo,
+# no setuid program gains any) and a bounded number of processes and threads (no fork bomb
+# takes the node).
+c.LabSwarmSpawner.pids_limit = lab["pids_limit"]
+c.LabSwarmSpawner.cap_drop = ["ALL"]
 c.SwarmSpawner.pull_policy = "skip"  # the role pulls the lab's images on every node
 c.Spawner.start_timeout = lab["start_timeout"]
 c.Spawner.http_timeout = lab["http_timeout"]
@@ -45,11 +58,15 @@ c.LabSwarmSpawner.node_constraints = lab["node_constraints"]
 c.LabSwarmSpawner.home_volume_prefix = lab["home_volume_prefix"]
 
 c.Authenticator.admin_users = set(lab["admin_users"])
+# The client's address in the hub's log and lockout is one a student cannot forge: the proxy's
+# view of it, or the HTTPS front door's with the front door's secret header.
+labforge_auth.vouch_for_client_addresses("/etc/jupyterhub/secrets/front_door_token")
 # Every authenticator is wrapped by labforge_auth's lockout (lab["lockout"]), which logs each
 # refused attempt with the user name and the client's address.
 c.JupyterHub.authenticator_class = labforge_auth.with_lockout(lab["authenticator"])
 c.LoginLockout.allowed_failed_logins = lab["lockout"]["allowed_failed_logins"]
 c.LoginLockout.lockout_seconds = lab["lockout"]["seconds"]
+c.LoginLockout.failed_logins_per_address = lab["lockout"]["per_address"]
 if lab["authenticator"] == "native":
     # Every setting is explicit: some of NativeAuthenticator's documented defaults
     # (minimum length 1) are only documentation tags. Its own lockout is off: the wrapper's

@@ -8,15 +8,21 @@ written to HOMES_DIR/<user name> (JSON), and every later spawn carries the const
 node.hostname==<that node>.
 The file lives in the hub's data directory, so the pin survives hub restarts and upgrades;
 playbooks/move_home.yml rewrites it after copying the home to another node.
+
+When a user is deleted, their pin moves to RETIRED_DIR/<user name>/, and the volume stays for
+the operator. A new account of that name gets a volume of its own (`<prefix><name>.2`, ...):
+it never inherits the deleted user's files.
 """
 
 import asyncio
 import json
 from pathlib import Path
 
-from docker.types import ConfigReference, Healthcheck, Mount, RestartPolicy
+from datetime import datetime, timezone
+
+from docker.types import ConfigReference, Healthcheck, Mount, Resources, RestartPolicy
 from dockerspawner import SwarmSpawner
-from traitlets import List, Unicode
+from traitlets import Integer, List, Unicode
 
 USER_LABEL = "org.labforge.hub.user"
 # Task states in which the swarm is still bringing the server up, or runs it.
@@ -29,6 +35,11 @@ class LabSwarmSpawner(SwarmSpawner):
     homes_dir = Unicode(
         "/srv/jupyterhub/homes", config=True, help="One file per user naming the node their home is on."
     )
+    retired_dir = Unicode(
+        "/srv/jupyterhub/retired-homes", config=True, help="The pins of deleted users, one directory per name."
+    )
+    pids_limit = Integer(0, config=True, help="Processes and threads a server may run; 0 for no limit.")
+    cap_drop = List(Unicode(), config=True, help="Capabilities the server's container drops, e.g. ALL.")
     node_constraints = List(
         Unicode(), config=True, help="Swarm placement constraints for a user's first spawn."
     )
@@ -42,24 +53,48 @@ class LabSwarmSpawner(SwarmSpawner):
     )
 
     @property
-    def home_volume(self):
-        return self.home_volume_prefix + self.escaped_name
-
-    @property
     def pin_file(self):
         return Path(self.homes_dir) / self.user.name  # hub user names hold no "/"
+
+    def read_pin(self):
+        """{node, volume} of this user's home, or None before the first spawn."""
+        try:
+            return json.loads(self.pin_file.read_text())
+        except FileNotFoundError:
+            return None
+
+    def home_node(self):
+        """The hostname of the node that holds this user's home, or None before the first spawn."""
+        return (self.read_pin() or {}).get("node")
+
+    @property
+    def home_volume(self):
+        pin = self.read_pin()
+        if pin:
+            return pin.get("volume") or self.home_volume_prefix + self.escaped_name
+        retired = Path(self.retired_dir) / self.user.name
+        earlier = len(list(retired.iterdir())) if retired.is_dir() else 0
+        name = self.home_volume_prefix + self.escaped_name
+        return f"{name}.{earlier + 1}" if earlier else name
 
     @property
     def mounts(self):
         home = Mount(target=self.home_dir, source=self.home_volume, type="volume")
         return [home] + super().mounts
 
-    def home_node(self):
-        """The hostname of the node that holds this user's home, or None before the first spawn."""
-        try:
-            return json.loads(self.pin_file.read_text())["node"]
-        except FileNotFoundError:
-            return None
+    def delete_forever(self):
+        """The user is deleted: retire the pin, so that a new account of the name starts empty."""
+        pin = self.read_pin()
+        if pin is None:
+            return
+        retired = Path(self.retired_dir) / self.user.name
+        retired.mkdir(mode=0o700, parents=True, exist_ok=True)
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+        self.pin_file.replace(retired / f"{stamp}.json")
+        self.log.warning(
+            "labforge: %s was deleted; their home stays in the volume %s on node %s (the pin is in %s)",
+            self.user.name, pin.get("volume"), pin.get("node"), retired,
+        )
 
     async def check_home_node(self, hostname):
         """Fail at once, with a message the user can pass on, when the home's node cannot run tasks."""
@@ -97,6 +132,18 @@ class LabSwarmSpawner(SwarmSpawner):
         # in the home, where a file left by a server that crashed points at a dead address:
         # the swarm would kill every new server of that user as unhealthy.
         self.extra_container_spec = {**self.extra_container_spec, "healthcheck": Healthcheck(test=["NONE"])}
+        if self.cap_drop:
+            self.extra_container_spec["cap_drop"] = list(self.cap_drop)
+        # SwarmSpawner's resources, plus a pids limit, which docker-py's Resources has no name for.
+        resources = Resources(
+            mem_limit=self.mem_limit,
+            mem_reservation=self.mem_guarantee,
+            cpu_limit=int(self.cpu_limit * 1e9) if self.cpu_limit else None,
+            cpu_reservation=int(self.cpu_guarantee * 1e9) if self.cpu_guarantee else None,
+        )
+        if self.pids_limit:
+            resources.setdefault("Limits", {})["Pids"] = self.pids_limit
+        self.extra_task_spec["resources"] = resources
         if self.page_config:
             config_id, config_name = self.page_config
             self.extra_container_spec["configs"] = [
