@@ -19,6 +19,7 @@ import re
 import socket
 import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import docker
@@ -172,6 +173,34 @@ def test_check_mode_on_the_converged_lab_changes_nothing(host):
     result = run_playbook("converge.yml", None, "--check", "--diff")
     assert result.returncode == 0, result.output[-3000:]
     assert result.recap(HUB_HOST)["changed"] == 0, result.output[-3000:]
+
+
+def test_a_class_of_40_behind_one_address_logs_in_at_once(host):
+    """A room behind one NAT: 40 logins from this machine's one address, all at once."""
+    began = time.monotonic()
+    with ThreadPoolExecutor(max_workers=40) as pool:
+        answers = list(pool.map(lambda _: HubSession(BASE, "ann", PASSWORDS["ann"], ca=str(LAB_CA)).login_status(),
+                                range(40)))
+    assert time.monotonic() - began < 60
+    assert answers == [302] * 40, sorted(answers)  # 302: in, to the spawn page; nginx's refusal is 429
+
+
+def test_a_verbose_run_shows_no_join_token_password_secret_or_private_key(host):
+    result = run_playbook("converge.yml", None, "-vvv", "--tags", "swarm,hub")
+    assert result.returncode == 0, result.output[-3000:]
+    tls, secrets = "/etc/labforge-hub/tls", "/etc/labforge-hub/secrets"
+    shown = {
+        "the swarm's manager join token": host.check_output("docker swarm join-token -q manager"),
+        "the swarm's worker join token": host.check_output("docker swarm join-token -q worker"),
+        "the directory's service account password": LDAP["ldap_test_reader_password"],
+        **{name: host.check_output(f"cat {secrets}/{name}") for name in ("cookie_secret", "proxy_token", "front_door_token")},
+        # Any line of a private key's body is enough to betray it.
+        **{f"{key} (line {n})": line for key in ("lab-ca.key", "server.key")
+           for n, line in enumerate(host.check_output(f"cat {tls}/{key}").splitlines()) if "-----" not in line},
+    }
+    assert all(shown.values())
+    assert not [name for name, value in shown.items() if value in result.output], \
+        [name for name, value in shown.items() if value in result.output]
 
 
 def test_a_rerun_reissues_the_lab_certificate_before_it_expires(host, address):
