@@ -41,7 +41,7 @@ if lab["user_profiles"]:
 c.SwarmSpawner.network_name = lab["network"]
 c.SwarmSpawner.use_internal_hostname = True
 c.SwarmSpawner.extra_endpoint_spec = {"mode": "dnsrr"}
-c.SwarmSpawner.prefix = "labforge-user"
+c.SwarmSpawner.prefix = lab["service_prefix"]  # labforge-user-firewall guards these services
 c.SwarmSpawner.mem_limit = lab["mem_limit"]
 c.SwarmSpawner.cpu_limit = lab["cpu_limit"]
 c.SwarmSpawner.mem_guarantee = lab["mem_reservation"]
