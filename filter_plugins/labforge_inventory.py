@@ -1,4 +1,4 @@
-"""Ansible filter shim: misspelled labforge variables, listed users a host lacks (logic in labforge_filters.inventory)."""
+"""Ansible filter shim: misspelled labforge variables, lists given as strings, listed users a host lacks (logic in labforge_filters.inventory)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,12 @@ if _PLUGIN_DIR not in sys.path:
     sys.path.append(_PLUGIN_DIR)
 
 from labforge_filters.errors import ansible_filter_map  # noqa: E402
-from labforge_filters.inventory import labforge_role_specs, labforge_unknown_vars, labforge_users_exist  # noqa: E402
+from labforge_filters.inventory import (  # noqa: E402
+    labforge_not_lists,
+    labforge_role_specs,
+    labforge_unknown_vars,
+    labforge_users_exist,
+)
 
 DOCUMENTATION = r"""
 name: labforge_unknown_vars
@@ -26,6 +31,10 @@ description:
     with the closest documented name as a suggestion. A misspelled variable is otherwise silently ignored
     and the role's default applies.
   - >-
+    C(labforge_not_lists) returns a message for each variable whose argument spec is a list but that a host
+    sets to a string or a mapping (the spec check would turn C(teacher) into C([teacher]) for itself only, and
+    the role would loop over its letters): the variable, what was given and the right form.
+  - >-
     C(labforge_role_specs) returns the argument spec files (C(meta/argument_specs.yml)) of the roles in a
     directory, sorted, read on the controller: where C(known) and C(prefixes) come from.
   - >-
@@ -35,8 +44,8 @@ description:
 options:
   _input:
     description: >-
-      C(labforge_unknown_vars) takes the host's variable names; C(labforge_role_specs) the roles directory;
-      C(labforge_users_exist) the user names.
+      C(labforge_unknown_vars) takes the host's variable names; C(labforge_not_lists) the roles' argument spec
+      options; C(labforge_role_specs) the roles directory; C(labforge_users_exist) the user names.
     type: raw
     required: true
   known:
@@ -48,6 +57,10 @@ options:
     description: Positional argument of C(labforge_unknown_vars), the roles' variable prefixes.
     type: list
     elements: str
+    required: true
+  values:
+    description: Positional argument of C(labforge_not_lists), the host's variables (C(hostvars[inventory_hostname])).
+    type: dict
     required: true
   passwd:
     description: Positional argument of C(labforge_users_exist), the host's passwd database (C(getent_passwd)).
@@ -70,6 +83,11 @@ EXAMPLES = r"""
   # => [{"name": "jupyter_instance", "suggestion": "jupyter_instances",
   #      "text": "jupyter_instance (did you mean jupyter_instances?)"}]
 
+- name: Lists given as strings
+  ansible.builtin.debug:
+    msg: "{{ {'jupyterhub_admin_users': {'type': 'list'}} | labforge_not_lists({'jupyterhub_admin_users': 'teacher'}) }}"
+  # => ['jupyterhub_admin_users must be a list, such as ["teacher"] (got a string "teacher")']
+
 - name: The roles' argument specs
   ansible.builtin.debug:
     msg: "{{ role_path | dirname | labforge_role_specs }}"
@@ -87,7 +105,8 @@ RETURN = r"""
 _value:
   description: >-
     C(labforge_unknown_vars) returns a list of mappings with C(name), C(suggestion) (empty when none is close)
-    and C(text), the two in a phrase for a message. C(labforge_role_specs) returns a list of paths.
+    and C(text), the two in a phrase for a message. C(labforge_not_lists) returns a list of messages.
+    C(labforge_role_specs) returns a list of paths.
     C(labforge_users_exist) returns the user names.
   type: list
 """
@@ -96,5 +115,6 @@ _value:
 class FilterModule:
     def filters(self) -> dict[str, Callable[..., Any]]:
         return ansible_filter_map({"labforge_unknown_vars": labforge_unknown_vars,
+                                   "labforge_not_lists": labforge_not_lists,
                                    "labforge_role_specs": labforge_role_specs,
                                    "labforge_users_exist": labforge_users_exist})

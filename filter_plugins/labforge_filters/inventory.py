@@ -1,12 +1,13 @@
-"""Inventory checks: misspelled labforge variables (before any role), and listed users that a
-host does not have (in each role that puts users in a group)."""
+"""Inventory checks: misspelled labforge variables and lists given as something else (before
+any role), and listed users that a host does not have (in each role that puts users in a group)."""
 
 from __future__ import annotations
 
 import difflib
 import glob
+import json
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 try:
@@ -37,6 +38,29 @@ def labforge_unknown_vars(names: object, known: object, prefixes: object) -> lis
         text = f"{name} (did you mean {suggestion}?)" if suggestion else name
         findings.append({"name": name, "suggestion": suggestion, "text": text})
     return findings
+
+
+def labforge_not_lists(options: object, values: object) -> list[str]:
+    """What is wrong with each list variable (``options``: the roles' argument spec options) that
+    ``values`` (a host's variables) sets to a string or a mapping: the argument spec would turn
+    ``teacher`` into ``[teacher]`` for its own check only, and a role would then loop over its
+    letters. One message a variable, naming it, what was given and the right form."""
+    if not isinstance(options, Mapping) or not isinstance(values, Mapping):
+        raise LabforgeFilterError(f"expected the argument spec options and a host's variables, got {got(options)}")
+    wrong = []
+    for name in sorted(options):
+        spec = options[name]
+        if not isinstance(spec, Mapping) or spec.get("type") != "list" or name not in values:
+            continue
+        value = values[name]
+        if not isinstance(value, (str, Mapping)):
+            continue
+        secret = bool(spec.get("no_log"))
+        given = "a string" if isinstance(value, str) else "a mapping"
+        shown = "" if secret else f" {json.dumps(value)}"
+        example = "[...]" if secret else json.dumps([value])
+        wrong.append(f"{name} must be a list, such as {example} (got {given}{shown})")
+    return wrong
 
 
 def labforge_role_specs(roles_dir: object) -> list[str]:

@@ -1,12 +1,15 @@
 """labforge_unknown_vars: misspelled role variables are found, with a suggestion;
+labforge_not_lists: a list variable given as a string or a mapping is refused, naming it;
 labforge_users_exist: listed users a host lacks fail naming the variable."""
 
 import re
+from pathlib import Path
 
 import pytest
+import yaml
 
 from labforge_filters.errors import LabforgeFilterError
-from labforge_filters.inventory import labforge_unknown_vars, labforge_users_exist
+from labforge_filters.inventory import labforge_not_lists, labforge_unknown_vars, labforge_users_exist
 
 KNOWN = ["jupyter_instances", "jupyter_image", "docker_engine_users", "docker_engine_daemon_config"]
 PREFIXES = ["jupyter_", "docker_engine_"]
@@ -69,3 +72,34 @@ def test_listed_users_that_the_host_has_pass_through():
 def test_users_the_host_lacks_fail_naming_the_variable_and_the_host(users, message):
     with pytest.raises(LabforgeFilterError, match=re.escape(message)):
         labforge_users_exist(users, {"alice": ["x", "1000"]}, "docker_engine_users", "lab1")
+
+
+def spec_options():
+    """Every role's argument spec options, as the preflight combines them."""
+    options = {}
+    for path in sorted((Path(__file__).resolve().parents[2] / "roles").glob("*/meta/argument_specs.yml")):
+        options.update(yaml.safe_load(path.read_text())["argument_specs"]["main"]["options"])
+    return options
+
+
+def test_every_list_variable_of_every_role_refuses_a_string_and_a_mapping():
+    options = spec_options()
+    lists = [name for name, spec in options.items() if spec.get("type") == "list"]
+    assert "jupyterhub_admin_users" in lists and len(lists) > 20, lists
+    for name in lists:
+        for value, given in (("teacher", "a string"), ({"name": "teacher"}, "a mapping")):
+            message = labforge_not_lists(options, {name: value})
+            assert len(message) == 1 and message[0].startswith(f"{name} must be a list, such as ["), message
+            assert given in message[0]
+
+
+def test_a_list_a_missing_variable_and_other_types_pass():
+    options = spec_options()
+    assert labforge_not_lists(options, {"jupyterhub_admin_users": ["teacher"], "jupyterhub_port": "8000"}) == []
+
+
+def test_the_message_names_what_was_given_and_the_right_form_but_no_secret():
+    options = {"lab_users": {"type": "list"}, "lab_keys": {"type": "list", "no_log": True}}
+    assert labforge_not_lists(options, {"lab_users": "teacher"}) == [
+        'lab_users must be a list, such as ["teacher"] (got a string "teacher")']
+    assert labforge_not_lists(options, {"lab_keys": "s3cret"}) == ["lab_keys must be a list, such as [...] (got a string)"]

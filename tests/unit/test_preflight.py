@@ -114,7 +114,8 @@ def test_a_bad_docker_daemon_setting_fails_in_the_preflight(tmp_path):
     [
         ({"jupyter_pull_policy": "sometimes"}, "lab1: value of jupyter_pull_policy must be one of: missing, always"),
         ({"jupyter_pull_retries": "many"}, "lab1: argument 'jupyter_pull_retries' is of type"),
-        ({"lab_vm_guests": {"name": "vm1"}}, "lab1: argument 'lab_vm_guests' is of type"),
+        ({"lab_vm_guests": {"name": "vm1"}},
+         'lab1: lab_vm_guests must be a list, such as [{"name": "vm1"}] (got a mapping {"name": "vm1"})'),
     ],
     ids=["choice", "type", "list-expected"],
 )
@@ -175,3 +176,9 @@ def test_every_role_asks_for_the_ansible_the_preflight_checks(role):
     wanted = yaml.safe_load((TOP / "roles" / "preflight" / "defaults" / "main.yml").read_text())
     meta = yaml.safe_load((TOP / "roles" / role / "meta" / "main.yml").read_text())
     assert meta["galaxy_info"]["min_ansible_version"] == wanted["preflight_min_ansible_version"]
+
+
+def test_a_list_given_as_a_string_is_refused_naming_it(tmp_path):
+    rc, out = preflight(inventory(tmp_path, LAB), "-e", '{"jupyterhub_admin_users": "teacher"}')
+    assert rc != 0
+    assert 'jupyterhub_admin_users must be a list, such as ["teacher"] (got a string "teacher")' in out, out[-2000:]
