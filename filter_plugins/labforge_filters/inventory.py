@@ -55,12 +55,20 @@ def labforge_not_lists(options: object, values: object) -> list[str]:
         value = values[name]
         if not isinstance(value, (str, Mapping)):
             continue
-        secret = bool(spec.get("no_log"))
-        given = "a string" if isinstance(value, str) else "a mapping"
-        shown = "" if secret else f" {json.dumps(value)}"
-        example = "[...]" if secret else json.dumps([value])
-        wrong.append(f"{name} must be a list, such as {example} (got {given}{shown})")
+        if isinstance(value, Mapping):  # its keys only: a field of it may be a secret
+            keys = ", ".join(sorted(str(key) for key in value))
+            given, example = f"a mapping with the keys {keys}", "[{...}]"
+        elif _holds_a_secret(spec):
+            given, example = "a string", "[...]"
+        else:
+            given, example = f"a string {json.dumps(value)}", json.dumps([value])
+        wrong.append(f"{name} must be a list, such as {example} (got {given})")
     return wrong
+
+
+def _holds_a_secret(spec: Mapping) -> bool:
+    return bool(spec.get("no_log")) or any(
+        _holds_a_secret(sub) for sub in (spec.get("options") or {}).values() if isinstance(sub, Mapping))
 
 
 def labforge_role_specs(roles_dir: object) -> list[str]:

@@ -99,7 +99,12 @@ def test_a_list_a_missing_variable_and_other_types_pass():
 
 
 def test_the_message_names_what_was_given_and_the_right_form_but_no_secret():
-    options = {"lab_users": {"type": "list"}, "lab_keys": {"type": "list", "no_log": True}}
+    options = {"lab_users": {"type": "list"}, "lab_keys": {"type": "list", "no_log": True},
+               "lab_instances": {"type": "list", "options": {"token": {"type": "str", "no_log": True}}}}
     assert labforge_not_lists(options, {"lab_users": "teacher"}) == [
         'lab_users must be a list, such as ["teacher"] (got a string "teacher")']
     assert labforge_not_lists(options, {"lab_keys": "s3cret"}) == ["lab_keys must be a list, such as [...] (got a string)"]
+    assert labforge_not_lists(options, {"lab_instances": "s3cret"}) == [
+        "lab_instances must be a list, such as [...] (got a string)"]
+    assert labforge_not_lists(options, {"lab_users": {"name": "ada", "token": "s3cret"}}) == [
+        "lab_users must be a list, such as [{...}] (got a mapping with the keys name, token)"]

@@ -115,7 +115,7 @@ def test_a_bad_docker_daemon_setting_fails_in_the_preflight(tmp_path):
         ({"jupyter_pull_policy": "sometimes"}, "lab1: value of jupyter_pull_policy must be one of: missing, always"),
         ({"jupyter_pull_retries": "many"}, "lab1: argument 'jupyter_pull_retries' is of type"),
         ({"lab_vm_guests": {"name": "vm1"}},
-         'lab1: lab_vm_guests must be a list, such as [{"name": "vm1"}] (got a mapping {"name": "vm1"})'),
+         "lab1: lab_vm_guests must be a list, such as [{...}] (got a mapping with the keys name)"),
     ],
     ids=["choice", "type", "list-expected"],
 )
