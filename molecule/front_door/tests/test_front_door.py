@@ -24,6 +24,7 @@ from pathlib import Path
 
 import docker
 import pytest
+import requests
 import yaml
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -145,6 +146,25 @@ def test_cookies_are_secure_kernels_run_through_https_and_jupyterlab_calls_no_on
     assert page_config["news"] == {"disabled": True}
     assert page_config["extensionManager"]["name"] == "read-only", "the extension manager asks PyPI"
     assert ann.run(ann.start_kernel(), "print(6 * 7)") == "42\n"
+
+
+def test_students_servers_answer_through_https_soon_after_the_proxy_restarts_or_crashes(host):
+    """The hub restarts with its proxy (it lives in the proxy's network namespace) and puts
+    every route back as it starts, instead of at its next periodic check (five minutes)."""
+    ann = HubSession(BASE, "ann", PASSWORDS["ann"], ca=str(LAB_CA))
+    assert ann.login()
+    ann.start()
+    for fault in ("systemctl restart labforge-jupyterhub-proxy", "docker kill labforge-hub-proxy"):
+        host.check_output(fault)
+        began = time.monotonic()
+        while True:
+            try:
+                if ann.server_api("GET", "/status").status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            assert time.monotonic() - began < 30, f"ann's server did not answer through HTTPS 30 s after `{fault}`"
+            time.sleep(0.5)
 
 
 def test_failed_logins_lock_a_name_out_and_are_logged_with_its_address(host, address):
